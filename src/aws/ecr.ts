@@ -1,0 +1,133 @@
+// The EcrAuth port and its SDK adapter: GetAuthorizationToken for a private registry's region or ECR Public.
+
+import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import { ECRPUBLICClient, GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand } from "@aws-sdk/client-ecr-public";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import type { NodeHttpHandler } from "@smithy/node-http-handler";
+import { UpstreamError } from "../errors.js";
+import type { EcrTarget } from "../registry.js";
+import { mapAwsError } from "./errors.js";
+import { withRetries } from "./retry.js";
+
+/** What ECR answered, in our shape. `authorizationToken` is base64 of `user:password`: a secret. */
+export interface EcrToken {
+  authorizationToken: string;
+  expiresAt?: Date;
+  /** The API endpoint that answered (for messages and `check`). */
+  endpoint: string;
+  /** The HTTP Date header of the answer: the doctor's clock-skew check uses it. */
+  serverDate?: Date;
+}
+
+/** The one thing the core needs from ECR. */
+export interface EcrAuth {
+  getAuthorizationToken(target: EcrTarget, credentials: AwsCredentialIdentityProvider, signal: AbortSignal): Promise<EcrToken>;
+}
+
+export interface EcrAuthSettings {
+  requestHandler: NodeHttpHandler;
+  maxAttempts: number;
+  env: Readonly<Record<string, string | undefined>>;
+  onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
+}
+
+/**
+ * FIPS / dual-stack follow the registry host the image named, not only AWS_USE_FIPS_ENDPOINT.
+ * With an explicit endpoint (AWS_ENDPOINT_URL_ECR…) the SDK refuses FIPS/dual-stack flags, and the
+ * operator's URL wins anyway.
+ */
+function endpointFlags(target: EcrTarget, overridden: boolean): { useFipsEndpoint?: boolean; useDualstackEndpoint?: boolean } {
+  if (overridden) return {};
+  return { useFipsEndpoint: target.fips, useDualstackEndpoint: target.dualstack };
+}
+
+/** Capture the answer's Date header; the SDK does not surface it. */
+function dateCapture(): { middleware: any; get: () => Date | undefined } {
+  let date: Date | undefined;
+  const middleware = (next: any) => async (args: any) => {
+    const out = await next(args);
+    const raw = out?.response?.headers?.date;
+    if (typeof raw === "string") {
+      const d = new Date(raw);
+      if (!Number.isNaN(d.getTime())) date = d;
+    }
+    return out;
+  };
+  return { middleware, get: () => date };
+}
+
+async function resolveEndpoint(client: { config: any }, fallback: string): Promise<string> {
+  try {
+    const ep = await client.config.endpointProvider(
+      {
+        Region: await client.config.region(),
+        UseFIPS: await client.config.useFipsEndpoint(),
+        UseDualStack: await client.config.useDualstackEndpoint(),
+        ...(client.config.endpoint ? { Endpoint: (await client.config.endpoint()).hostname } : {}),
+      },
+      {},
+    );
+    return ep?.url?.href ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The SDK-backed EcrAuth. Each call builds its client (one per run; nothing is built at import). */
+export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
+  return {
+    async getAuthorizationToken(target, credentials, signal) {
+      const isPublic = target.kind === "public";
+      const override = isPublic
+        ? settings.env.AWS_ENDPOINT_URL_ECR_PUBLIC ?? settings.env.AWS_ENDPOINT_URL
+        : settings.env.AWS_ENDPOINT_URL_ECR ?? settings.env.AWS_ENDPOINT_URL;
+      const common = {
+        region: target.region,
+        credentials,
+        requestHandler: settings.requestHandler,
+        // Retries are ours (withRetries): one policy, bounded by our deadline.
+        maxAttempts: 1,
+        ...endpointFlags(target, override !== undefined),
+      };
+      const capture = dateCapture();
+      const client = isPublic ? new ECRPUBLICClient(common) : new ECRClient(common);
+      client.middlewareStack.add(capture.middleware, { step: "deserialize", name: "ecrCredentialProviderDate" });
+      const endpoint = override ?? (await resolveEndpoint(client, `${isPublic ? "ecr-public" : "ecr"} in ${target.region}`));
+      const what = `${isPublic ? "ECR Public" : "ECR"} GetAuthorizationToken in ${target.region} (${endpoint})`;
+      const hint = isPublic
+        ? "check the credentials allow ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken, and the network path to us-east-1"
+        : `check the credentials allow ecr:GetAuthorizationToken in ${target.partition}/${target.region} and the network path to ${endpoint}`;
+      try {
+        const data = await withRetries(
+          async () => {
+            try {
+              if (isPublic) {
+                const out = await (client as ECRPUBLICClient).send(new GetPublicAuthorizationTokenCommand({}), { abortSignal: signal as any });
+                return out.authorizationData;
+              }
+              const out = await (client as ECRClient).send(new GetAuthorizationTokenCommand({}), { abortSignal: signal as any });
+              if (!Array.isArray(out.authorizationData) || out.authorizationData.length === 0) return undefined;
+              return out.authorizationData[0];
+            } catch (err) {
+              throw mapAwsError(err, what, hint, signal);
+            }
+          },
+          { maxAttempts: settings.maxAttempts, signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
+        );
+        if (!data || typeof data.authorizationToken !== "string" || data.authorizationToken.length === 0) {
+          throw new UpstreamError("no_authorization_data", `${what} returned no authorization data`);
+        }
+        const expiresAt = data.expiresAt instanceof Date && !Number.isNaN(data.expiresAt.getTime()) ? data.expiresAt : undefined;
+        const serverDate = capture.get();
+        return {
+          authorizationToken: data.authorizationToken,
+          ...(expiresAt ? { expiresAt } : {}),
+          endpoint,
+          ...(serverDate ? { serverDate } : {}),
+        };
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,191 @@
+// The harness: argv/env → config → stdin request → provide → one JSON answer; every failure → exit code + one stderr line.
+
+import { createHash } from "node:crypto";
+import { helpText, readConfig, type Config } from "./config.js";
+import { ConfigError, EXIT, InputError, PluginError, UpstreamError } from "./errors.js";
+import { planCredentials } from "./identity.js";
+import { createLogger, type Logger } from "./log.js";
+import { MAX_REQUEST_BYTES, decodeRequest, encodeResponse, type CredentialProviderRequest } from "./protocol.js";
+import { provide, type FetchToken, type ProvideDetails, type TokenStore } from "./provider.js";
+import { parseAliases } from "./registry.js";
+
+export interface RunIo {
+  stdin: AsyncIterable<Uint8Array>;
+  writeStdout: (s: string) => void;
+  writeStderr: (s: string) => void;
+}
+
+/** Everything with side effects, injected by main.ts (or a test). */
+export interface RunDeps {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  now: () => Date;
+  version: string;
+  /** Reads a small file (Roles Anywhere certificate, for its cache identity). */
+  readFile: (path: string) => Promise<Uint8Array>;
+  /** Builds the AWS side; main.ts loads it lazily so a cache hit never evaluates the SDK. */
+  createFetcher: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<FetchToken>;
+  /** Opens the token cache, or undefined to run without one. */
+  openCache?: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<TokenStore | undefined>;
+  /** Runs `doctor`; loaded lazily. */
+  runDoctor?: (args: readonly string[], ctx: { config: Config; log: Logger; writeStdout: (s: string) => void }) => Promise<number>;
+}
+
+/** Read stdin up to MAX_REQUEST_BYTES; refuse more without buffering it; give up when the deadline passes. */
+export async function readRequestBytes(stdin: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const reading = (async () => {
+    for await (const chunk of stdin) {
+      total += chunk.length;
+      if (total > MAX_REQUEST_BYTES) {
+        throw new InputError("request_too_large", `the request on stdin is larger than ${MAX_REQUEST_BYTES} bytes`);
+      }
+      chunks.push(Buffer.from(chunk));
+    }
+    return Buffer.concat(chunks);
+  })();
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new InputError("stdin_timeout", "timed out waiting for the request on stdin (stdin was never closed)"));
+    if (signal.aborted) fail();
+    else signal.addEventListener("abort", fail, { once: true });
+  });
+  reading.catch(() => undefined);
+  return Promise.race([reading, aborted]);
+}
+
+/** The one stderr line for a failure: `ecr-credential-provider: <code>: <message>`. */
+export function failureLine(err: unknown, log: Logger): string {
+  if (err instanceof PluginError) return log.redact(`ecr-credential-provider: ${err.code}: ${err.message}`).replace(/\n/g, " ") + "\n";
+  const msg = err instanceof Error ? err.message : String(err);
+  return log.redact(`ecr-credential-provider: internal: unexpected error: ${msg}`).replace(/\n/g, " ") + "\n";
+}
+
+/**
+ * Run one invocation. Returns the exit code; writes at most one JSON object to stdout (plugin
+ * mode) and one line per failure to stderr. Never throws.
+ */
+export async function run(io: RunIo, deps: RunDeps): Promise<number> {
+  let log = createLogger({ level: "warn", format: "text", write: io.writeStderr, now: deps.now });
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const config = readConfig(deps.argv, deps.env);
+    log = createLogger({ level: config.logLevel, format: config.logFormat, write: io.writeStderr, now: deps.now });
+    if (config.command === "version") {
+      io.writeStdout(`ecr-credential-provider ${deps.version}\n`);
+      return EXIT.ok;
+    }
+    if (config.command === "help") {
+      io.writeStdout(helpText(deps.version));
+      return EXIT.ok;
+    }
+    if (config.command === "doctor") {
+      if (!deps.runDoctor) throw new ConfigError("no_doctor", "doctor is not available in this build");
+      return await deps.runDoctor(config.commandArgs, { config, log, writeStdout: io.writeStdout });
+    }
+    timer = setTimeout(() => controller.abort(new UpstreamError("timeout", `overall deadline of ${config.timeoutMs} ms reached`)), config.timeoutMs);
+    const signal = controller.signal;
+    const aliases = parseAliases(config.registryAliases);
+
+    let request: CredentialProviderRequest;
+    if (config.command === "check") {
+      request = { apiVersion: "credentialprovider.kubelet.k8s.io/v1", image: config.commandArgs[0]! };
+    } else {
+      request = decodeRequest(await readRequestBytes(io.stdin, signal));
+    }
+    log.addSecret(request.serviceAccountToken);
+
+    const raIdentity = config.rolesAnywhere ? await rolesAnywhereIdentity(config, deps) : "";
+    const ctx = { config, log, signal };
+    let fetcher: FetchToken | undefined;
+    const started = Date.now();
+    const result = await withDeadline(
+      provide(request, {
+        aliases,
+        now: deps.now,
+        log,
+        plan: (req) => planCredentials(config, req, () => raIdentity),
+        fetchToken: async (target, plan) => {
+          fetcher ??= await deps.createFetcher(ctx);
+          return fetcher(target, plan);
+        },
+        ...(deps.openCache && !config.noCache ? { cache: await deps.openCache(ctx) } : {}),
+      }),
+      signal,
+    );
+    if (config.command === "check") {
+      io.writeStdout(checkSummary(result.details, Date.now() - started));
+    } else {
+      io.writeStdout(encodeResponse(result.response));
+    }
+    return EXIT.ok;
+  } catch (err) {
+    io.writeStderr(failureLine(err, log));
+    if (!(err instanceof PluginError) || log.level === "debug") {
+      const stack = err instanceof Error ? err.stack ?? "" : "";
+      if (log.level === "debug" && stack) log.debug("stack", { stack: stack.split("\n").slice(0, 8).join(" | ") });
+    }
+    return err instanceof PluginError ? err.exitCode : EXIT.internal;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** Reject as soon as the deadline passes, whatever the work is waiting on. */
+function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      const reason = signal.reason;
+      reject(reason instanceof PluginError ? reason : new UpstreamError("timeout", "overall deadline reached"));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Roles Anywhere's cache identity: the ARNs and the certificate's bytes (a rotated certificate is a new identity). */
+async function rolesAnywhereIdentity(config: Config, deps: RunDeps): Promise<string> {
+  const ra = config.rolesAnywhere!;
+  let bytes: Uint8Array;
+  try {
+    bytes = await deps.readFile(ra.certificate);
+  } catch (err) {
+    throw new ConfigError(
+      "unreadable_certificate",
+      `cannot read the Roles Anywhere certificate ${ra.certificate}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
+      { cause: err },
+    );
+  }
+  const fp = createHash("sha256").update(bytes).digest("hex");
+  return `${ra.trustAnchorArn}|${ra.profileArn}|${ra.roleArn}|cert-sha256:${fp}`;
+}
+
+/** `check`'s human summary; never a password or token. */
+export function checkSummary(d: ProvideDetails, elapsedMs: number): string {
+  const rows: [string, string][] = [
+    ["registry", d.image.authKey + (d.image.aliasOf ? ` (alias of ${d.image.aliasOf})` : "")],
+    ["kind", d.image.kind === "public" ? "ECR Public" : `ECR private, account ${d.image.account}`],
+    ["partition", d.image.partition],
+    ["region", d.image.region],
+    ["fips / dual-stack", `${d.image.fips} / ${d.image.dualstack}`],
+    ["API endpoint", d.endpoint],
+    ["credential source", d.plan.description],
+    ["token expires", d.expiresAt ? d.expiresAt.toISOString() : "(no expiry given)"],
+    ["cacheDuration", d.cacheDuration],
+    ["from cache", d.fromCache ? (d.stale ? "yes (stale: refresh failed)" : "yes") : "no"],
+    ["elapsed", `${elapsedMs} ms`],
+    ["password", "(redacted)"],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(18)} ${v}`).join("\n") + "\n";
+}
