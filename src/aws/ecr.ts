@@ -3,7 +3,6 @@
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import { ECRPUBLICClient, GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand } from "@aws-sdk/client-ecr-public";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { NodeHttpHandler } from "@smithy/node-http-handler";
 import { UpstreamError } from "../errors.js";
 import type { EcrTarget } from "../registry.js";
 import { mapAwsError } from "./errors.js";
@@ -24,8 +23,11 @@ export interface EcrAuth {
   getAuthorizationToken(target: EcrTarget, credentials: AwsCredentialIdentityProvider, signal: AbortSignal): Promise<EcrToken>;
 }
 
+/** Any SDK request handler: our NodeHttpHandler in production, a recorder in tests. */
+export type AwsRequestHandler = NonNullable<ConstructorParameters<typeof ECRClient>[0]>["requestHandler"];
+
 export interface EcrAuthSettings {
-  requestHandler: NodeHttpHandler;
+  requestHandler: AwsRequestHandler;
   maxAttempts: number;
   env: Readonly<Record<string, string | undefined>>;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
@@ -88,6 +90,7 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
         // Retries are ours (withRetries): one policy, bounded by our deadline.
         maxAttempts: 1,
         ...endpointFlags(target, override !== undefined),
+        ...(override !== undefined ? { endpoint: override } : {}),
       };
       const capture = dateCapture();
       const client = isPublic ? new ECRPUBLICClient(common) : new ECRClient(common);

@@ -37,7 +37,7 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
   const onRetry = (attempt: number, err: unknown, delayMs: number) =>
     log.info("retrying AWS call", { attempt, delayMs, reason: (err as Error)?.message });
   const ecr = createEcrAuth({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
-  const sts = createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, onRetry });
+  const sts = createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
   let defaultChain: AwsCredentialIdentityProvider | undefined;
   let rolesAnywhere: AwsCredentialIdentityProvider | undefined;
 

@@ -2,7 +2,7 @@
 
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import type { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { AwsRequestHandler } from "./ecr.js";
 import { UpstreamError } from "../errors.js";
 import { mapAwsError } from "./errors.js";
 import { withRetries } from "./retry.js";
@@ -15,8 +15,9 @@ export interface RoleAssumer {
 }
 
 export interface StsSettings {
-  requestHandler: NodeHttpHandler;
+  requestHandler: AwsRequestHandler;
   maxAttempts: number;
+  env: Readonly<Record<string, string | undefined>>;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
 }
 
@@ -28,7 +29,8 @@ export interface StsSettings {
 export function createRoleAssumer(settings: StsSettings): RoleAssumer {
   return {
     async assumeRoleWithWebIdentity({ roleArn, token, region, signal }) {
-      const client = new STSClient({ region, requestHandler: settings.requestHandler, maxAttempts: 1 });
+      const endpoint = settings.env.AWS_ENDPOINT_URL_STS ?? settings.env.AWS_ENDPOINT_URL;
+      const client = new STSClient({ region, requestHandler: settings.requestHandler, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
       const what = `STS AssumeRoleWithWebIdentity for ${roleArn} in ${region}`;
       const hint = "check the role's trust policy allows the cluster's OIDC provider and this service account, and the token audience";
       try {

@@ -1,0 +1,156 @@
+// The kubelet's checks on a plugin's stdout (≥ 1.32, strict decoding), re-typed for tests. Validated against kubelet-responses.json.
+
+export interface AcceptInput {
+  stdout: string;
+  exitCode: number;
+  configuredApiVersion: string;
+  serviceAccountTokenSent?: string;
+  tokenAttributesCacheType?: "Token" | "ServiceAccount";
+}
+
+export type Verdict = { accepted: true; response: any } | { accepted: false; reason: string };
+
+/** A JSON parser that, like sigs.k8s.io/json in strict mode, rejects duplicate and case-insensitively duplicate keys. */
+function strictParse(text: string): { value: unknown; error?: string } {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const fail = (m: string): never => {
+    throw new Error(m);
+  };
+  const str = (): string => {
+    const start = i;
+    if (text[i] !== '"') fail("expected string");
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    if (text[i] !== '"') fail("unterminated string");
+    i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  const val = (): unknown => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      const obj: Record<string, unknown> = {};
+      const seen = new Set<string>();
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return obj;
+      }
+      for (;;) {
+        ws();
+        const k = str();
+        if (seen.has(k.toLowerCase())) fail(`duplicate field "${k}"`);
+        seen.add(k.toLowerCase());
+        ws();
+        if (text[i] !== ":") fail("expected :");
+        i++;
+        obj[k] = val();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return obj;
+        }
+        fail("expected , or }");
+      }
+    }
+    if (c === "[") {
+      i++;
+      const arr: unknown[] = [];
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return arr;
+      }
+      for (;;) {
+        arr.push(val());
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return arr;
+        }
+        fail("expected , or ]");
+      }
+    }
+    if (c === '"') return str();
+    const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+    if (!m) fail(`unexpected character at ${i}`);
+    i += m![0].length;
+    return JSON.parse(m![0]);
+  };
+  try {
+    const value = val();
+    ws();
+    if (i !== text.length) return { value, error: "trailing data after the JSON value" };
+    return { value };
+  } catch (e) {
+    return { value: undefined, error: (e as Error).message };
+  }
+}
+
+/** Go `time.ParseDuration`. */
+export function isGoDuration(s: string): boolean {
+  if (s === "0" || s === "+0" || s === "-0") return true;
+  return /^[+-]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/.test(s);
+}
+
+const RESPONSE_FIELDS = new Set(["kind", "apiVersion", "cacheKeyType", "cacheDuration", "auth"]);
+
+/** Apply the kubelet's checks in its order (kubelet-protocol.md §5). */
+export function kubeletAccepts(input: AcceptInput): Verdict {
+  if (input.exitCode !== 0) return { accepted: false, reason: "non-zero exit" };
+  const text = input.stdout;
+  // Step 1: exactly one JSON value (encoding/json: leading/trailing whitespace only; a BOM is not whitespace).
+  let plain: any;
+  try {
+    plain = JSON.parse(text);
+  } catch {
+    return { accepted: false, reason: "error reading GVK from response" };
+  }
+  if (text.charCodeAt(0) === 0xfeff) return { accepted: false, reason: "BOM" };
+  if (typeof plain !== "object" || plain === null || Array.isArray(plain)) return { accepted: false, reason: "not an object" };
+  // Step 2: apiVersion equality.
+  if (plain.apiVersion !== input.configuredApiVersion) return { accepted: false, reason: "apiVersion mismatch" };
+  // Step 3: strict decode.
+  if (text.trimStart()[0] !== "{") return { accepted: false, reason: "not JSON object" };
+  const { value, error } = strictParse(text);
+  if (error) return { accepted: false, reason: `strict decoding: ${error}` };
+  const obj = value as Record<string, any>;
+  if (typeof obj.kind !== "string") return { accepted: false, reason: "kind missing" };
+  if (obj.kind !== "CredentialProviderResponse") return { accepted: false, reason: `unexpected kind ${obj.kind}` };
+  for (const k of Object.keys(obj)) if (!RESPONSE_FIELDS.has(k)) return { accepted: false, reason: `unknown field ${k}` };
+  if (obj.cacheDuration !== undefined && obj.cacheDuration !== null) {
+    if (typeof obj.cacheDuration !== "string" || !isGoDuration(obj.cacheDuration)) return { accepted: false, reason: "bad cacheDuration" };
+  }
+  if (obj.auth !== undefined && obj.auth !== null) {
+    if (typeof obj.auth !== "object" || Array.isArray(obj.auth)) return { accepted: false, reason: "auth not an object" };
+    for (const entry of Object.values(obj.auth)) {
+      if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return { accepted: false, reason: "auth entry not an object" };
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+        if (k !== "username" && k !== "password") return { accepted: false, reason: `unknown auth field ${k}` };
+        if (typeof v !== "string" && v !== null) return { accepted: false, reason: `auth ${k} not a string` };
+      }
+    }
+  }
+  if (typeof obj.cacheKeyType !== "string" && obj.cacheKeyType !== undefined) return { accepted: false, reason: "cacheKeyType not a string" };
+  // Step 4: token echo.
+  if (input.serviceAccountTokenSent && input.tokenAttributesCacheType !== "Token") {
+    for (const e of Object.values(obj.auth ?? {}) as any[]) {
+      if (e.password === input.serviceAccountTokenSent) return { accepted: false, reason: "service account token echoed" };
+    }
+  }
+  // Step 5: cacheKeyType.
+  if (!["Image", "Registry", "Global"].includes(obj.cacheKeyType)) return { accepted: false, reason: "invalid cacheKeyType" };
+  return { accepted: true, response: obj };
+}
