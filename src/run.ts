@@ -27,6 +27,8 @@ export interface RunDeps {
   createFetcher: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<FetchToken>;
   /** Opens the token cache, or undefined to run without one. */
   openCache?: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<TokenStore | undefined>;
+  /** Built-in modules Node has loaded so far (debug: proves a cache hit never loaded the AWS SDK's network stack). */
+  loadedBuiltins?: () => string[];
   /** Runs `doctor`; loaded lazily. */
   runDoctor?: (args: readonly string[], ctx: { config: Config; log: Logger; writeStdout: (s: string) => void }) => Promise<number>;
 }
@@ -114,6 +116,7 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
       }),
       signal,
     );
+    log.debug("modules", { awsSdkLoaded: fetcher !== undefined, builtins: deps.loadedBuiltins?.().join(",") ?? "" });
     if (config.command === "check") {
       io.writeStdout(checkSummary(result.details, Date.now() - started));
     } else {
