@@ -56,7 +56,7 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
       return async () => creds;
     }
     if (plan.source === "roles-anywhere") {
-      rolesAnywhere ??= registering(await rolesAnywhereProvider(deps, createAgents(http).httpsAgent));
+      rolesAnywhere ??= registering(await rolesAnywhereProvider(deps, createAgents(http)));
       return rolesAnywhere;
     }
     defaultChain ??= registering(
@@ -77,7 +77,7 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
   };
 }
 
-async function rolesAnywhereProvider(deps: AwsSideDeps, agent: import("node:https").Agent): Promise<AwsCredentialIdentityProvider> {
+async function rolesAnywhereProvider(deps: AwsSideDeps, agents: ReturnType<typeof createAgents>): Promise<AwsCredentialIdentityProvider> {
   const ra = deps.config.rolesAnywhere!;
   let passphrase = ra.passphrase;
   if (ra.passphraseFile) {
@@ -102,6 +102,6 @@ async function rolesAnywhereProvider(deps: AwsSideDeps, agent: import("node:http
       ...(ra.endpoint ? { endpointUrl: ra.endpoint } : {}),
       attemptTimeoutMs: deps.config.attemptTimeoutMs,
     },
-    { now: deps.now, agent, signal: deps.signal, logger: deps.log },
+    { now: deps.now, agents: { http: agents.httpAgent, https: agents.httpsAgent }, signal: deps.signal, logger: deps.log },
   );
 }

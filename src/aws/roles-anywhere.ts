@@ -114,10 +114,12 @@ export interface RolesAnywhereDeps {
   now: () => Date;
   /** Reads certificate, key and bundle files. Default: node:fs/promises readFile. */
   readFile?: (path: string) => Promise<Buffer>;
-  /** Transport. Default: node:https / node:http with `agent`. */
+  /** Transport. Default: node:https / node:http with `agent` / `agents`. */
   send?: RolesAnywhereHttp;
   /** Agent for the default transport (the caller passes a proxy-aware one). */
   agent?: http.Agent;
+  /** One agent per scheme (the caller's proxy-aware pair); wins over `agent`. */
+  agents?: { http?: http.Agent; https?: http.Agent };
   /** Overall deadline; once aborted, no new attempt starts. */
   signal?: AbortSignal;
   /** Receives debug lines; secretAccessKey and sessionToken are registered with it as soon as they are parsed. */
@@ -370,7 +372,11 @@ export async function loadRolesAnywhere(options: RolesAnywhereOptions, deps: Pic
  * Default transport over node:https (TLS ≥ 1.2) or node:http for an `http://` override, with an
  * optional agent (e.g. a proxy-aware one). The Host header is the signed host.
  */
-export function createNodeHttpSend(agent?: http.Agent): RolesAnywhereHttp {
+export function createNodeHttpSend(agentOrAgents?: http.Agent | { http?: http.Agent; https?: http.Agent }): RolesAnywhereHttp {
+  const pick = (protocol: string): http.Agent | undefined => {
+    if (agentOrAgents instanceof http.Agent) return agentOrAgents;
+    return protocol === "http:" ? agentOrAgents?.http : agentOrAgents?.https;
+  };
   return (req) =>
     new Promise((resolve, reject) => {
       const url = new URL(req.url);
@@ -393,6 +399,7 @@ export function createNodeHttpSend(agent?: http.Agent): RolesAnywhereHttp {
           resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString("utf8") });
         });
       };
+      const agent = pick(url.protocol);
       const request =
         url.protocol === "http:"
           ? http.request(url, { method: req.method, headers, signal: req.signal, ...(agent ? { agent } : {}) }, onResponse)
@@ -489,7 +496,7 @@ async function postCreateSession(material: RolesAnywhereMaterial, options: Roles
   if (deps.signal?.aborted) throw new UpstreamError("RA_ABORTED", "Roles Anywhere CreateSession was cancelled (deadline reached)", { cause: deps.signal.reason });
   const timeout = AbortSignal.timeout(options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS);
   const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
-  const send = deps.send ?? createNodeHttpSend(deps.agent);
+  const send = deps.send ?? createNodeHttpSend(deps.agents ?? deps.agent);
   deps.logger?.debug("Roles Anywhere CreateSession", { host: endpoint.host, region: endpoint.region, serial: material.serialDecimal });
   let response: RolesAnywhereHttpResponse;
   try {
