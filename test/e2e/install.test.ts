@@ -1,0 +1,211 @@
+// install.sh into a temporary --root for every distro profile: doctor passes, a rerun changes nothing, --uninstall restores every byte.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, lstatSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createHash } from "node:crypto";
+
+const INSTALL = fileURLToPath(new URL("../../node-config/install.sh", import.meta.url));
+const ENTRY = fileURLToPath(new URL("../fixtures/node-config/doctor-entry.ts", import.meta.url));
+const TSX = fileURLToPath(import.meta.resolve("tsx"));
+
+let work: string;
+/**
+ * The executable under test. Default: a stand-in shell script that runs src/doctor through tsx.
+ * To test the real bundle once it implements `doctor`, run with ECR_E2E_BINARY=dist/ecr-credential-provider.
+ */
+let binary: string;
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), "ecr-install-e2e-"));
+  if (process.env["ECR_E2E_BINARY"]) binary = process.env["ECR_E2E_BINARY"];
+  else {
+    mkdirSync(join(work, "standin"));
+    binary = join(work, "standin", "ecr-credential-provider");
+    writeFileSync(binary, `#!/bin/sh\nexec "${process.execPath}" --import "${TSX}" "${ENTRY}" "$0" "$@"\n`);
+    chmodSync(binary, 0o755);
+  }
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+type Tree = Record<string, string>;
+const KUBEADM_DROPIN = `[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+EnvironmentFile=-/etc/default/kubelet
+ExecStart=
+ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+`;
+const STOCK_EKS_CONFIG = JSON.stringify({ apiVersion: "kubelet.config.k8s.io/v1", kind: "CredentialProviderConfig", providers: [{ name: "ecr-credential-provider", matchImages: ["*.dkr.ecr.*.amazonaws.com"], defaultCacheDuration: "12h0m0s", apiVersion: "credentialprovider.kubelet.k8s.io/v1" }] }, null, 2);
+const BASE: Tree = { "bin/sh": "", "etc/hostname": "node-1\n" };
+
+interface Profile {
+  distro: string;
+  extra?: string[];
+  tree: Tree;
+  /** Executable bits for fixture files (relative path → mode). */
+  modes?: Record<string, number>;
+  doctor: string[];
+}
+
+const profiles: Profile[] = [
+  {
+    distro: "kubeadm",
+    tree: { "usr/lib/systemd/system/kubelet.service": "[Service]\nExecStart=/usr/bin/kubelet\n", "usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf": KUBEADM_DROPIN, "etc/default/kubelet": "KUBELET_EXTRA_ARGS=--node-ip=10.0.0.5\n" },
+    doctor: ["--kubelet-flags", "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"],
+  },
+  {
+    distro: "generic",
+    tree: { "etc/systemd/system/kubelet.service": "[Unit]\nDescription=Kubelet\n[Service]\nExecStart=/usr/local/bin/kubelet --config=/var/lib/kubelet/kubelet-config.yaml --kubeconfig=/var/lib/kubelet/kubeconfig --v=2\n" },
+    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf"],
+  },
+  {
+    distro: "kops",
+    extra: ["--registry-alias", "mirror.example.internal=111122223333.dkr.ecr.us-east-1.amazonaws.com"],
+    tree: { "lib/systemd/system/kubelet.service": '[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nExecStart=/usr/local/bin/kubelet "$DAEMON_ARGS"\nUser=root\n', "etc/sysconfig/kubelet": 'DAEMON_ARGS="--config=/var/lib/kubelet/kubelet.conf --image-credential-provider-config=/var/lib/kubelet/credential-provider.conf --image-credential-provider-bin-dir=/usr/local/bin"\nHOME="/root"\n' },
+    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf"],
+  },
+  {
+    distro: "eks-al2023",
+    tree: { "etc/eks/nodeadm.d/.keep": "", "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG, "etc/eks/image-credential-provider/ecr-credential-provider": "stock\n" },
+    modes: { "etc/eks/image-credential-provider/ecr-credential-provider": 0o755 },
+    doctor: ["--kubelet-flags", "/etc/eks/nodeadm.d/50-ecr-credential-provider.yaml"],
+  },
+  {
+    distro: "eks-al2023",
+    extra: ["--mode", "in-place"],
+    tree: { "etc/eks/nodeadm.d/.keep": "", "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG, "etc/eks/image-credential-provider/ecr-credential-provider": "stock\n" },
+    modes: { "etc/eks/image-credential-provider/ecr-credential-provider": 0o755 },
+    doctor: ["--config", "/etc/eks/image-credential-provider/config.json", "--bin-dir", "/etc/eks/image-credential-provider"],
+  },
+  {
+    distro: "eks-hybrid",
+    tree: { "etc/aws/hybrid/config": "[profile default]\nregion = us-west-2\n", "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG },
+    doctor: ["--config", "/etc/eks/image-credential-provider/config.json", "--bin-dir", "/opt/ecr-credential-provider/bin"],
+  },
+  { distro: "k3s", tree: { "etc/rancher/k3s/config.yaml": "node-name: n1\n" }, doctor: ["--config", "/var/lib/rancher/credentialprovider/config.yaml", "--bin-dir", "/var/lib/rancher/credentialprovider/bin"] },
+  { distro: "rke2", extra: ["--service-account"], tree: { "etc/rancher/rke2/config.yaml": "token: x\n" }, doctor: ["--config", "/var/lib/rancher/credentialprovider/config.yaml", "--bin-dir", "/var/lib/rancher/credentialprovider/bin"] },
+  { distro: "talos", tree: {}, doctor: ["--config", "/credential-provider-config.yaml", "--bin-dir", "/rootfs/usr/local/lib/kubelet/credentialproviders"] },
+];
+
+function makeRoot(p: Profile): string {
+  const root = mkdtempSync(join(work, `${p.distro}-`));
+  for (const [rel, content] of Object.entries({ ...BASE, ...p.tree })) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), content);
+    chmodSync(join(root, rel), p.modes?.[rel] ?? 0o644);
+  }
+  return root;
+}
+
+/** Every file's bytes and mode and every directory, keyed by path under the root. */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      const st = lstatSync(full);
+      const rel = full.slice(root.length);
+      if (st.isDirectory()) {
+        out[`${rel}/`] = (st.mode & 0o7777).toString(8);
+        walk(full);
+      } else out[rel] = `${(st.mode & 0o7777).toString(8)} ${createHash("sha256").update(readFileSync(full)).digest("hex")}`;
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const sh = (args: string[]) => spawnSync("sh", [INSTALL, ...args], { encoding: "utf8" });
+const doctor = (root: string, args: string[]) => spawnSync(binary, ["doctor", "--root", root, "--offline", ...args], { encoding: "utf8" });
+
+describe("install.sh on each distro profile", () => {
+  for (const p of profiles) {
+    const label = `${p.distro}${p.extra ? ` ${p.extra.join(" ")}` : ""}`;
+    it(`installs for ${label}, passes doctor, changes nothing on a rerun and restores every byte on --uninstall`, () => {
+      const root = makeRoot(p);
+      const before = snapshot(root);
+      const args = ["--distro", p.distro, "--root", root, "--binary", binary, ...(p.extra ?? [])];
+      const first = sh(args);
+      assert.equal(first.status, 0, first.stdout + first.stderr);
+      assert.match(first.stdout, /change\(s\) made/);
+      const d = doctor(root, p.doctor);
+      assert.equal(d.status, 0, d.stdout + d.stderr);
+      assert.doesNotMatch(d.stdout, /^fail/m);
+      const installed = snapshot(root);
+      const second = sh(args);
+      assert.equal(second.status, 0, second.stderr);
+      assert.match(second.stdout, /nothing to do/);
+      assert.deepEqual(snapshot(root), installed);
+      const un = sh(["--distro", p.distro, "--root", root, "--uninstall"]);
+      assert.equal(un.status, 0, un.stderr);
+      assert.deepEqual(snapshot(root), before);
+    });
+  }
+  it("detects kubeadm by its drop-in when --distro is auto", () => {
+    const root = makeRoot(profiles[0]!);
+    const r = sh(["--root", root, "--binary", binary, "--dry-run"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /detected distro: kubeadm/);
+  });
+  it("changes nothing in --dry-run mode", () => {
+    const root = makeRoot(profiles[0]!);
+    const before = snapshot(root);
+    const r = sh(["--distro", "kubeadm", "--root", root, "--binary", binary, "--dry-run"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /would write \/etc\/default\/kubelet/);
+    assert.deepEqual(snapshot(root), before);
+  });
+  it("refuses a broken config before it reaches the kubelet's path and leaves the old config in place", () => {
+    const root = makeRoot(profiles[6]!);
+    assert.equal(sh(["--distro", "k3s", "--root", root, "--binary", binary]).status, 0);
+    const cfg = join(root, "var/lib/rancher/credentialprovider/config.yaml");
+    const good = readFileSync(cfg, "utf8");
+    const broken = join(work, "broken.yaml");
+    writeFileSync(broken, good.replace('defaultCacheDuration: "12h"', "defaultCacheDuration: 0"));
+    const r = sh(["--distro", "k3s", "--root", root, "--binary", binary, "--config-file", broken]);
+    assert.equal(r.status, 4, r.stdout + r.stderr);
+    assert.match(r.stderr, /fail\s+config/);
+    assert.equal(readFileSync(cfg, "utf8"), good);
+    assert.ok(!readdirSync(dirname(cfg)).some((n) => n.includes(".new") || n.includes("ecr-tmp")));
+  });
+  it("refuses Bottlerocket with exit 3 and explains the supported settings", () => {
+    const r = sh(["--distro", "bottlerocket", "--root", work, "--binary", binary]);
+    assert.equal(r.status, 3);
+    assert.match(r.stdout, /credential-providers\.ecr-credential-provider/);
+  });
+});
+
+describe("install.sh --release", () => {
+  function tarball(sumsLine: (hash: string) => string): string {
+    const dir = mkdtempSync(join(work, "rel-"));
+    mkdirSync(join(dir, "pkg", "ecr-credential-provider"), { recursive: true });
+    const exe = join(dir, "pkg", "ecr-credential-provider", "ecr-credential-provider");
+    writeFileSync(exe, readFileSync(binary));
+    chmodSync(exe, 0o755);
+    const hash = createHash("sha256").update(readFileSync(exe)).digest("hex");
+    writeFileSync(join(dir, "pkg", "ecr-credential-provider", "SHA256SUMS"), sumsLine(hash));
+    const tgz = join(dir, "ecr-credential-provider-linux-amd64.tar.gz");
+    assert.equal(spawnSync("tar", ["-czf", tgz, "-C", join(dir, "pkg"), "ecr-credential-provider"]).status, 0);
+    return tgz;
+  }
+  it("installs from a tarball whose inner SHA256SUMS matches the executable", () => {
+    const root = makeRoot(profiles[6]!);
+    const r = sh(["--distro", "k3s", "--root", root, "--release", tarball((h) => `${h}  ecr-credential-provider\n`)]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /verified sha256/);
+    assert.ok(existsSync(join(root, "var/lib/rancher/credentialprovider/bin/ecr-credential-provider")));
+    assert.equal(statSync(join(root, "var/lib/rancher/credentialprovider/bin/ecr-credential-provider")).mode & 0o777, 0o755);
+  });
+  it("refuses a tarball whose SHA256SUMS does not match and installs nothing", () => {
+    const root = makeRoot(profiles[6]!);
+    const before = snapshot(root);
+    const r = sh(["--distro", "k3s", "--root", root, "--release", tarball(() => `${"0".repeat(64)}  ecr-credential-provider\n`)]);
+    assert.equal(r.status, 5, r.stdout + r.stderr);
+    assert.deepEqual(snapshot(root), before);
+  });
+});
