@@ -6,6 +6,7 @@ import type { Logger } from "./log.js";
 import type { CredentialProviderRequest, CredentialProviderResponse } from "./protocol.js";
 import { classifyImage, type AliasMap, type ClassifiedImage, type EcrTarget } from "./registry.js";
 import { decodeAuthorizationToken } from "./token.js";
+import { UpstreamError } from "./errors.js";
 
 /** A token as the AWS side hands it over. `authorizationToken` is a secret. */
 export interface FetchedToken {
@@ -65,7 +66,20 @@ export async function provide(
   const image = classifyImage(request.image, deps.aliases);
   const plan = deps.plan(request);
   deps.log.addSecret(plan.serviceAccountToken);
-  const fetch = () => deps.fetchToken(image, plan);
+  const fetch = async () => {
+    const t = await deps.fetchToken(image, plan);
+    // An answer that is already dead means the node's clock is ahead of AWS's (or a broken upstream):
+    // refuse it here so the cache can fall back to a still-valid token instead of storing this one.
+    if (t.expiresAt && t.expiresAt.getTime() <= deps.now().getTime()) {
+      throw new UpstreamError(
+        "expired_token",
+        `ECR returned a token that expired at ${t.expiresAt.toISOString()}, before this node's current time ${deps.now().toISOString()}; check the node clock (NTP)`,
+      );
+    }
+    // Validate here too, so a garbled token is neither cached nor preferred over a good cached one.
+    decodeAuthorizationToken(t.authorizationToken);
+    return t;
+  };
   const token = deps.cache ? await deps.cache.get(tokenCacheKey(image, plan), fetch) : { ...(await fetch()), fromCache: false };
   deps.log.addSecret(token.authorizationToken);
   const { username, password } = decodeAuthorizationToken(token.authorizationToken);

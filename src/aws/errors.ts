@@ -71,7 +71,9 @@ export function mapAwsError(err: unknown, what: string, hint: string, signal?: A
     );
   }
   if (CREDENTIAL_ERRORS.has(name) || status === 401 || status === 403) {
-    return new CredentialsError("access_denied", `${what} was refused: ${name}: ${msg}; ${hint}`, { cause: err });
+    // AWS reports a skewed clock as a signature problem; say what to check.
+    const clock = /signature expired|clock|skew|not yet current/i.test(msg) || name === "InvalidSignatureException" ? "; if the node clock is off, fix NTP" : "";
+    return new CredentialsError("access_denied", `${what} was refused: ${name}: ${msg}; ${hint}${clock}`, { cause: err });
   }
   if (THROTTLING.has(name) || status === 429) {
     return new UpstreamError("throttled", `${what} was throttled (${name}); ${hint}`, { cause: err, retryable: true });
@@ -82,6 +84,10 @@ export function mapAwsError(err: unknown, what: string, hint: string, signal?: A
   const code = e.code ?? (e.cause as SdkLikeError | undefined)?.code;
   if (name === "TimeoutError" || (code !== undefined && NETWORK_CODES.has(code))) {
     return new UpstreamError("network", `${what} could not be reached (${code ?? name}: ${msg}); ${hint}`, { cause: err, retryable: true });
+  }
+  if (status !== undefined && status < 300) {
+    // The SDK could not read a 2xx answer (truncated or not JSON): a broken upstream or proxy.
+    return new UpstreamError("bad_response", `${what} returned an unreadable answer (HTTP ${status}); check proxies between this node and AWS`, { cause: err, retryable: true });
   }
   if (status !== undefined) {
     return new UpstreamError("upstream_4xx", `${what} failed with HTTP ${status} ${name}: ${msg}; ${hint}`, { cause: err });
