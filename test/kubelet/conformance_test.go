@@ -4,8 +4,13 @@ package kubelet
 // provider package (k8s.io/kubernetes/pkg/credentialprovider{,/plugin}).
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/kubernetes/pkg/util/parsers"
+	"sigs.k8s.io/yaml"
 )
 
 const (
@@ -14,10 +19,10 @@ const (
 )
 
 type ecrCase struct {
-	name, image   string
-	service       string // fake AWS service expected to be called: "ecr" or "ecr-public"
-	region        string // SigV4 region expected
-	repo          string // what the kubelet passes to the keyring/plugin (normalised)
+	name, image string
+	service     string // fake AWS service expected to be called: "ecr" or "ecr-public"
+	region      string // SigV4 region expected
+	repo        string // what the kubelet passes to the keyring/plugin (normalised)
 }
 
 var ecrForms = []ecrCase{
@@ -161,29 +166,53 @@ func TestAPIVersions(t *testing.T) {
 	}
 }
 
-// TestServiceAccountMode: tokenAttributes with the feature gate on; the
-// kubelet mints a token for the pod's service account (through the harness's
-// hooks) and passes it and the role annotation; the executable exchanges it
-// at STS and signs the ECR call with the assumed role.
+// saVariantTokenAttributes: tokenAttributes of the shipped service-account
+// variant (node-config/variants/service-account), or the same values while
+// that file does not exist.
+func saVariantTokenAttributes(t *testing.T) map[string]any {
+	path := filepath.Join(repoRoot(t), "node-config", "variants", "service-account", "credential-provider-config.yaml")
+	if raw, err := os.ReadFile(path); err == nil {
+		var doc struct {
+			Providers []map[string]any `json:"providers"`
+		}
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, p := range doc.Providers {
+			if ta, ok := p["tokenAttributes"].(map[string]any); ok && p["name"] == providerName {
+				return ta
+			}
+		}
+		t.Fatalf("%s has no tokenAttributes for %s", path, providerName)
+	}
+	return map[string]any{
+		"serviceAccountTokenAudience":          "sts.amazonaws.com",
+		"cacheType":                            "ServiceAccount",
+		"requireServiceAccount":                false,
+		"optionalServiceAccountAnnotationKeys": []any{"eks.amazonaws.com/ecr-role-arn", "eks.amazonaws.com/role-arn"},
+	}
+}
+
+// TestServiceAccountMode: the shipped tokenAttributes with the feature gate
+// on; the kubelet mints a token for the pod's service account (through the
+// harness's hooks) and passes it with the role annotation; the executable
+// exchanges it at STS and signs the ECR call with the assumed role. Pods
+// without a role annotation, and static pods without a service account, get
+// the node's credentials.
 func TestServiceAccountMode(t *testing.T) {
 	fake := newFakeAWS(t)
 	const (
-		audience = "sts.amazonaws.com"
-		roleKey  = "eks.amazonaws.com/ecr-role-arn"
-		roleA    = "arn:aws:iam::123456789012:role/puller-a"
-		roleB    = "arn:aws:iam::123456789012:role/puller-b"
-		img      = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:v1"
-		img2     = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/other:v2"
+		roleA = "arn:aws:iam::123456789012:role/puller-a"
+		roleB = "arn:aws:iam::123456789012:role/puller-b"
+		img   = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:v1"
+		img2  = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/other:v2"
 	)
+	ta := saVariantTokenAttributes(t)
+	audience, _ := ta["serviceAccountTokenAudience"].(string)
 	p := shippedProvider(t)
 	pointAtFake(p, fake)
 	p["apiVersion"] = v1
-	p["tokenAttributes"] = map[string]any{
-		"serviceAccountTokenAudience":          audience,
-		"cacheType":                            "ServiceAccount",
-		"requireServiceAccount":                true,
-		"requiredServiceAccountAnnotationKeys": []any{roleKey},
-	}
+	p["tokenAttributes"] = ta
 	cfg := writeConfig(t, p)
 	bin := binDir(t, providerName)
 
@@ -197,80 +226,85 @@ func TestServiceAccountMode(t *testing.T) {
 	podA := podInfo{Namespace: "team-a", Name: "app-0", UID: "pod-uid-a", ServiceAccountName: "puller"}
 	podA2 := podInfo{Namespace: "team-a", Name: "app-1", UID: "pod-uid-a2", ServiceAccountName: "puller"}
 	podB := podInfo{Namespace: "team-b", Name: "app-0", UID: "pod-uid-b", ServiceAccountName: "puller"}
-	podNoAnn := podInfo{Namespace: "team-c", Name: "app-0", UID: "pod-uid-c", ServiceAccountName: "plain"}
+	static := podInfo{Namespace: "kube-system", Name: "static-0", UID: "pod-uid-s"}
+	podC := podInfo{Namespace: "team-c", Name: "app-0", UID: "pod-uid-c", ServiceAccountName: "plain"}
 	spec := childSpec{
 		ConfigPath: cfg, BinDir: bin,
 		FeatureGates: map[string]bool{saGate: true},
 		SAs: map[string]serviceAccountInfo{
-			"team-a/puller": {UID: "sa-uid-a", Annotations: map[string]string{roleKey: roleA, "unrelated": "x"}, Token: "token-for-team-a-puller"},
-			"team-b/puller": {UID: "sa-uid-b", Annotations: map[string]string{roleKey: roleB}, Token: "token-for-team-b-puller"},
+			"team-a/puller": {UID: "sa-uid-a", Annotations: map[string]string{"eks.amazonaws.com/ecr-role-arn": roleA, "unrelated": "x"}, Token: "token-for-team-a-puller"},
+			"team-b/puller": {UID: "sa-uid-b", Annotations: map[string]string{"eks.amazonaws.com/role-arn": roleB}, Token: "token-for-team-b-puller"},
 			"team-c/plain":  {UID: "sa-uid-c", Token: "token-for-team-c-plain"},
 		},
 		Lookups: []lookupSpec{
-			{Image: img, Pod: podA},     // 0: runs, token A
-			{Image: img, Pod: podA2},    // 1: same SA: served from the kubelet cache
-			{Image: img2, Pod: podA},    // 2: same registry, same SA: cache (Registry key)
-			{Image: img, Pod: podB},     // 3: other SA: runs again with token B
-			{Image: img, Pod: podNoAnn}, // 4: required annotation missing: not run
+			{Image: img, Pod: podA},   // 0: runs with token A and role A
+			{Image: img, Pod: podA2},  // 1: same SA: served from the kubelet cache
+			{Image: img2, Pod: podA},  // 2: same registry, same SA: cache (Registry key)
+			{Image: img, Pod: podB},   // 3: other SA: runs with token B, role from eks.amazonaws.com/role-arn
+			{Image: img, Pod: static}, // 4: no SA (static pod): runs without a token, node credentials
+			{Image: img, Pod: podC},   // 5: SA without role annotation: runs with a token, node credentials
 		},
 	}
 	k := runKubelet(t, spec)
 	if k.RegisterError != "" {
 		t.Fatalf("kubelet refused the config: %s", k.RegisterError)
 	}
-	wantExec := []int{1, 0, 0, 1, 0}
+	wantExec := []int{1, 0, 0, 1, 1, 1}
 	for i, w := range wantExec {
 		if got := k.execCount(i); got != w {
 			t.Errorf("lookup %d (%s as %s/%s): plugin ran %d times, want %d", i, spec.Lookups[i].Image, spec.Lookups[i].Pod.Namespace, spec.Lookups[i].Pod.ServiceAccountName, got, w)
 		}
 	}
-	// Token requests: audience from tokenAttributes, bound to the pod.
+	// Token requests: audience from tokenAttributes, bound to the pod; one per lookup of a pod with an SA.
+	if len(k.TokenRequests) != 5 {
+		t.Errorf("kubelet made %d token requests, want 5: %+v", len(k.TokenRequests), k.TokenRequests)
+	}
 	for _, tr := range k.TokenRequests {
 		if len(tr.Audiences) != 1 || tr.Audiences[0] != audience || tr.BoundKind != "Pod" {
 			t.Errorf("token request %+v: want audience %q bound to a Pod", tr, audience)
 		}
 	}
-	sts := []fakeCall{}
+	var sts, ecr []fakeCall
 	for _, c := range fake.Calls() {
-		if c.Service == "sts" {
+		switch c.Service {
+		case "sts":
 			sts = append(sts, c)
+		case "ecr":
+			ecr = append(ecr, c)
 		}
 	}
 	if len(sts) != 2 {
-		t.Fatalf("fake STS saw %d calls, want 2 (one per service account): %+v", len(sts), fake.Calls())
+		t.Fatalf("fake STS saw %d calls, want 2 (one per service account with a role): %+v", len(sts), fake.Calls())
 	}
 	for i, want := range []struct{ role, token string }{{roleA, "token-for-team-a-puller"}, {roleB, "token-for-team-b-puller"}} {
 		if sts[i].Action != "AssumeRoleWithWebIdentity" || sts[i].Form.Get("RoleArn") != want.role || sts[i].Form.Get("WebIdentityToken") != want.token {
 			t.Errorf("STS call %d: action %s role %q token %q, want AssumeRoleWithWebIdentity %q %q", i, sts[i].Action, sts[i].Form.Get("RoleArn"), sts[i].Form.Get("WebIdentityToken"), want.role, want.token)
 		}
 	}
-	var ecrCalls []fakeCall
-	for _, c := range fake.Calls() {
-		if c.Service == "ecr" {
-			ecrCalls = append(ecrCalls, c)
-			if c.AccessKey != assumedAccessKey {
-				t.Errorf("ECR call signed by %q, want the assumed role's %q", c.AccessKey, assumedAccessKey)
-			}
+	wantSigner := []string{assumedAccessKey, assumedAccessKey, "AKIDEXAMPLE", "AKIDEXAMPLE"}
+	if len(ecr) != len(wantSigner) {
+		t.Fatalf("fake ECR saw %d calls, want %d", len(ecr), len(wantSigner))
+	}
+	for i, w := range wantSigner {
+		if ecr[i].AccessKey != w {
+			t.Errorf("ECR call %d signed by %q, want %q", i, ecr[i].AccessKey, w)
 		}
 	}
-	for _, i := range []int{0, 1, 2, 3} {
+	wantPw := []string{ecr[0].Password, ecr[0].Password, ecr[0].Password, ecr[1].Password, ecr[2].Password, ecr[3].Password}
+	wantSA := []string{"team-a/puller", "team-a/puller", "team-a/puller", "team-b/puller", "", "team-c/plain"}
+	for i := range spec.Lookups {
 		r := k.Lookups[i]
-		if len(r.Creds) != 1 || r.Creds[0].Username != "AWS" {
-			t.Errorf("lookup %d: credentials %+v, want one AWS credential; log:\n%s", i, r.Creds, k.PerLook[i])
+		if len(r.Creds) != 1 || r.Creds[0].Username != "AWS" || r.Creds[0].Password != wantPw[i] {
+			t.Errorf("lookup %d: credentials %+v, want AWS/%s; log:\n%s", i, r.Creds, wantPw[i], k.PerLook[i])
 			continue
 		}
-		wantNS := spec.Lookups[i].Pod.Namespace
-		if sa := r.Creds[0].SA; sa == nil || sa.Namespace != wantNS || sa.Name != "puller" {
-			t.Errorf("lookup %d: credential source %+v, want service account %s/puller", i, sa, wantNS)
+		got := ""
+		if sa := r.Creds[0].SA; sa != nil {
+			got = sa.Namespace + "/" + sa.Name
 		}
-	}
-	if len(ecrCalls) == 2 && len(k.Lookups[0].Creds) == 1 && len(k.Lookups[3].Creds) == 1 {
-		if k.Lookups[0].Creds[0].Password != ecrCalls[0].Password || k.Lookups[3].Creds[0].Password != ecrCalls[1].Password {
-			t.Errorf("passwords do not come from the ECR calls made as each service account")
+		if got != wantSA[i] {
+			t.Errorf("lookup %d: credential source service account %q, want %q", i, got, wantSA[i])
 		}
-	}
-	if len(k.Lookups[4].Creds) != 0 {
-		t.Errorf("pod whose service account lacks %s got credentials %+v", roleKey, k.Lookups[4].Creds)
 	}
 }
 
@@ -336,9 +370,9 @@ func TestFailures(t *testing.T) {
 			pointAtFake(p, fake)
 			// A broad pattern set, so non-ECR hosts reach the executable and must be refused by it.
 			addMatchImages(p, "*.io", "*.*.io", "*.*.*.*.*.*.*.io")
-			repo := strings.SplitN(tc.image, ":", 2)[0]
-			if i := strings.LastIndex(tc.image, ":"); i > strings.LastIndex(tc.image, "/") {
-				repo = tc.image[:i]
+			repo, _, _, err := parsers.ParseImageName(tc.image) // what the kubelet sends
+			if err != nil {
+				t.Fatal(err)
 			}
 			stdout, stderr, code := runPluginDirect(t, p, v1, repo)
 			if code == 0 {
@@ -381,4 +415,3 @@ func TestFailures(t *testing.T) {
 		})
 	}
 }
-

@@ -103,6 +103,9 @@ func main() {
 	accessKey := os.Getenv("AWS_ACCESS_KEY_ID")
 	if req.Token != "" {
 		arn := req.Annotations["eks.amazonaws.com/ecr-role-arn"]
+		if arn == "" {
+			arn = req.Annotations["eks.amazonaws.com/role-arn"]
+		}
 		if arn != "" {
 			form := url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "Version": {"2011-06-15"}, "RoleArn": {arn}, "RoleSessionName": {"ecr-credential-provider"}, "WebIdentityToken": {req.Token}}
 			resp, err := http.Post(os.Getenv("AWS_ENDPOINT_URL_STS"), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
