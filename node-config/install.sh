@@ -125,6 +125,12 @@ providers:
       - "*.dkr.ecr-fips.*.amazonaws.eu"
       - "public.ecr.aws"
       - "ecr-public.aws.com"
+      # Beyond the stock 18: hosts this plugin serves that no stock pattern reaches
+      # (hybrid labels, an explicit :443, an upper-case host); see node-config/README.md.
+      - "*.dkr.ecr.*.on.amazonwebservices.com.cn"
+      - "*.dkr-ecr.*.amazonaws.com"
+      - "*.dkr.ecr.*.amazonaws.com:443"
+      - "*.DKR.ECR.*.AMAZONAWS.COM"
 EOF
 	# Mirror hosts must be in matchImages too, or the kubelet never asks the plugin about them.
 	printf '%s' "$PLUGIN_ARGS" | while IFS= read -r a; do

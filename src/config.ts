@@ -69,6 +69,8 @@ export interface Config {
   commandArgs: readonly string[];
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** `check`'s output format. */
+  output: "text" | "json";
   registryAliases: readonly string[];
   timeoutMs: number;
   attemptTimeoutMs: number;
@@ -93,6 +95,7 @@ interface FlagSpec {
 export const FLAGS: Record<string, FlagSpec> = {
   "log-level": { kind: "string", help: "debug | info | warn | error | silent (default warn)" },
   "log-format": { kind: "string", help: "text | json (default text)" },
+  output: { kind: "string", help: "check's output: text | json (default text)" },
   "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
   timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
   "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
@@ -222,6 +225,7 @@ function base(
     commandArgs,
     logLevel: oneOf("log-level", LOG_LEVELS, "warn"),
     logFormat: oneOf("log-format", LOG_FORMATS, "text"),
+    output: oneOf("output", ["text", "json"] as const, "text"),
     registryAliases: list("registry-alias"),
     timeoutMs,
     attemptTimeoutMs: Math.min(DEFAULT_ATTEMPT_TIMEOUT_MS, timeoutMs),

@@ -10,6 +10,21 @@ const WATCHED_BUILTINS = ["http", "https", "http2", "tls"];
 declare const __VERSION__: string;
 const version = typeof __VERSION__ === "string" ? __VERSION__ : "dev";
 
+/** Run this executable again (doctor's probe): the same binary, a clean environment, no stdin. */
+async function runSelf(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // Loaded here, not at start-up: only doctor needs it.
+  const { spawn } = await import("node:child_process");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 async function main(): Promise<void> {
   const code = await run(
     {
@@ -30,6 +45,16 @@ async function main(): Promise<void> {
       },
       // import() of a bundled module stays lazy: the SDK is evaluated only when a token must be fetched.
       createFetcher: async (ctx) => (await import("./aws/fetch-token.js")).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
+      runDoctor: async (args, { writeStdout }) => {
+        const [doctor, probe] = await Promise.all([import("./doctor/index.js"), import("./probe.js")]);
+        const deps = doctor.createNodeDoctorDeps({
+          env: process.env,
+          executablePath: process.execPath,
+          write: (line) => writeStdout(line + "\n"),
+          probe: (image, provider) => probe.probeImage(image, provider, process.env, runSelf),
+        });
+        return doctor.runDoctor([...args], deps);
+      },
     },
   );
   // Exit only after stdout has drained (a pipe write can be asynchronous), and without waiting for

@@ -2,12 +2,12 @@
 
 import { createHash } from "node:crypto";
 import { helpText, readConfig, type Config } from "./config.js";
-import { ConfigError, EXIT, InputError, PluginError, UpstreamError } from "./errors.js";
+import { ConfigError, CredentialsError, EXIT, InputError, PluginError, UpstreamError } from "./errors.js";
 import { planCredentials } from "./identity.js";
 import { createLogger, type Logger } from "./log.js";
 import { MAX_REQUEST_BYTES, decodeRequest, encodeResponse, type CredentialProviderRequest } from "./protocol.js";
 import { provide, type FetchToken, type ProvideDetails, type TokenStore } from "./provider.js";
-import { parseAliases } from "./registry.js";
+import { classifyImage, parseAliases } from "./registry.js";
 
 export interface RunIo {
   stdin: AsyncIterable<Uint8Array>;
@@ -71,6 +71,8 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
   let log = createLogger({ level: "warn", format: "text", write: io.writeStderr, now: deps.now });
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** `check --output=json` also reports a failure on stdout, with what was known by then. */
+  let checkJsonOnFailure: ((err: unknown) => unknown) | undefined;
   try {
     const config = readConfig(deps.argv, deps.env);
     log = createLogger({ level: config.logLevel, format: config.logFormat, write: io.writeStderr, now: deps.now });
@@ -98,6 +100,23 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
     }
     log.addSecret(request.serviceAccountToken);
 
+    if (config.command === "check" && config.output === "json") {
+      checkJsonOnFailure = (err) => {
+        const e = err instanceof PluginError ? err : undefined;
+        let known: Record<string, unknown> = {};
+        try {
+          const image = classifyImage(request.image, aliases);
+          known = { registry: image.authKey, partition: image.partition, region: image.region };
+          // Credentials resolved unless the failure says none could be found or the setup is wrong.
+          if (!(e instanceof CredentialsError && e.code === "no_credentials") && !(e instanceof ConfigError)) {
+            known.source = planCredentials(config, request, () => "").description;
+          }
+        } catch {
+          // the image itself was the problem
+        }
+        return { ok: false, ...known, error: { code: e?.code ?? "internal", message: e?.message ?? String(err) } };
+      };
+    }
     const raIdentity = config.rolesAnywhere ? await rolesAnywhereIdentity(config, deps) : "";
     const ctx = { config, log, signal };
     let fetcher: FetchToken | undefined;
@@ -118,13 +137,15 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
     );
     log.debug("modules", { awsSdkLoaded: fetcher !== undefined, builtins: deps.loadedBuiltins?.().join(",") ?? "" });
     if (config.command === "check") {
-      io.writeStdout(checkSummary(result.details, Date.now() - started));
+      const elapsed = Date.now() - started;
+      io.writeStdout(config.output === "json" ? JSON.stringify(checkJson(result.details, elapsed)) + "\n" : checkSummary(result.details, elapsed));
     } else {
       io.writeStdout(encodeResponse(result.response));
     }
     return EXIT.ok;
   } catch (err) {
     io.writeStderr(failureLine(err, log));
+    if (checkJsonOnFailure) io.writeStdout(log.redact(JSON.stringify(checkJsonOnFailure(err))) + "\n");
     if (!(err instanceof PluginError) || log.level === "debug") {
       const stack = err instanceof Error ? err.stack ?? "" : "";
       if (log.level === "debug" && stack) log.debug("stack", { stack: stack.split("\n").slice(0, 8).join(" | ") });
@@ -172,6 +193,29 @@ async function rolesAnywhereIdentity(config: Config, deps: RunDeps): Promise<str
   }
   const fp = createHash("sha256").update(bytes).digest("hex");
   return `${ra.trustAnchorArn}|${ra.profileArn}|${ra.roleArn}|cert-sha256:${fp}`;
+}
+
+/** `check --output=json`: the same facts as the summary, for doctor and scripts; never a password or token. */
+export function checkJson(d: ProvideDetails, elapsedMs: number): Record<string, unknown> {
+  return {
+    ok: true,
+    registry: d.image.authKey,
+    ...(d.image.aliasOf ? { aliasOf: d.image.aliasOf } : {}),
+    kind: d.image.kind,
+    ...(d.image.account ? { account: d.image.account } : {}),
+    partition: d.image.partition,
+    region: d.image.region,
+    fips: d.image.fips,
+    dualstack: d.image.dualstack,
+    endpoint: d.endpoint,
+    source: d.plan.description,
+    ...(d.expiresAt ? { expiresAt: d.expiresAt.toISOString() } : {}),
+    ...(d.serverDate ? { serverDate: d.serverDate.toISOString() } : {}),
+    cacheDuration: d.cacheDuration,
+    fromCache: d.fromCache,
+    stale: d.stale,
+    elapsedMs,
+  };
 }
 
 /** `check`'s human summary; never a password or token. */

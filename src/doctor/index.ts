@@ -6,7 +6,7 @@ import { extractCredentialFlags, readKubeletFlagsFile, type KubeletFlags } from 
 import { checkRuntime } from "./runtime.ts";
 import type { DoctorDeps, Finding } from "./types.ts";
 
-export type { CommandResult, DoctorDeps, DoctorFs, DoctorStat, Finding, ProbeResult } from "./types.ts";
+export type { CommandResult, DoctorDeps, DoctorFs, DoctorStat, Finding, ProbeProvider, ProbeResult } from "./types.ts";
 export { createNodeDoctorDeps, readKubeletCommandLine } from "./node-deps.ts";
 
 /** Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 bad usage. */
@@ -183,7 +183,10 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
   // 5. AWS.
   if (opts.offline) add({ status: "skip", check: "aws", message: "not checked (--offline)" });
   else if (!opts.image) add({ status: "skip", check: "aws", message: "not checked: no --image", fix: "pass --image <account>.dkr.ecr.<region>.amazonaws.com/<repo>" });
-  else add(...(await awsFindings(deps.probe, normalizeForProbe(opts.image), deps.now)));
+  else {
+    const provider = ours ? { args: ours.args, env: ours.env } : undefined;
+    add(...(await awsFindings((image) => deps.probe(image, provider), normalizeForProbe(opts.image), deps.now)));
+  }
 
   const failed = findings.some((f) => f.status === "fail");
   if (opts.json) deps.write(JSON.stringify({ ok: !failed, checks: findings }));

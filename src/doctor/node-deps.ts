@@ -50,7 +50,7 @@ export function createNodeDoctorDeps(options: {
   env: Readonly<Record<string, string | undefined>>;
   executablePath: string;
   write: (line: string) => void;
-  probe: (image: string) => Promise<ProbeResult>;
+  probe: DoctorDeps["probe"];
   now?: () => Date;
 }): DoctorDeps {
   return {

@@ -38,6 +38,12 @@ export interface CommandResult {
  * include the token. `source` is set as soon as credentials resolved, even if ECR then failed;
  * `serverDate` is the HTTP Date of any AWS response (for clock skew).
  */
+/** The provider entry's settings the kubelet would hand the plugin. */
+export interface ProbeProvider {
+  args: string[];
+  env: Array<{ name: string; value: string }>;
+}
+
 export interface ProbeResult {
   ok: boolean;
   /** Credential source that answered, e.g. "env", "web-identity", "roles-anywhere", "imds". */
@@ -66,6 +72,9 @@ export interface DoctorDeps {
   kubeletCommandLine: () => Promise<string[] | undefined>;
   /** Runs a program without a shell; rejects only when it cannot be started. */
   runCommand: (file: string, args: string[]) => Promise<CommandResult>;
-  /** AWS check for one image (as the kubelet would send it); not called with --offline. */
-  probe: (image: string) => Promise<ProbeResult>;
+  /**
+   * AWS check for one image (as the kubelet would send it); not called with --offline. `provider`
+   * carries the plugin's configured `args` and `env`, so the probe runs with what the kubelet passes.
+   */
+  probe: (image: string, provider?: ProbeProvider) => Promise<ProbeResult>;
 }

@@ -2,7 +2,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, lstatSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,21 +14,29 @@ const TSX = fileURLToPath(import.meta.resolve("tsx"));
 
 let work: string;
 /**
- * The executable under test. Default: a stand-in shell script that runs src/doctor through tsx.
- * To test the real bundle once it implements `doctor`, run with ECR_E2E_BINARY=dist/ecr-credential-provider.
+ * The executable under test: ECR_E2E_BINARY, else the built dist/ecr-credential-provider, else a
+ * stand-in shell script that runs src/doctor through tsx (a checkout that was never built).
  */
 let binary: string;
+const BUILT = fileURLToPath(new URL("../../dist/ecr-credential-provider", import.meta.url));
+/** A real ELF executable needs its interpreter and C runtime inside the root doctor checks. */
+let isElf = false;
 
 before(() => {
   work = mkdtempSync(join(tmpdir(), "ecr-install-e2e-"));
   if (process.env["ECR_E2E_BINARY"]) binary = process.env["ECR_E2E_BINARY"];
+  else if (existsSync(BUILT)) binary = BUILT;
   else {
     mkdirSync(join(work, "standin"));
     binary = join(work, "standin", "ecr-credential-provider");
     writeFileSync(binary, `#!/bin/sh\nexec "${process.execPath}" --import "${TSX}" "${ENTRY}" "$0" "$@"\n`);
     chmodSync(binary, 0o755);
   }
+  isElf = readFileSync(binary).subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
 });
+
+/** The host's C runtime, linked into a root so it looks like a node image that can run the executable. */
+const HOST_RUNTIME = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/aarch64-linux-gnu/libstdc++.so.6"];
 after(() => rmSync(work, { recursive: true, force: true }));
 
 type Tree = Record<string, string>;
@@ -98,6 +106,12 @@ function makeRoot(p: Profile): string {
     mkdirSync(dirname(join(root, rel)), { recursive: true });
     writeFileSync(join(root, rel), content);
     chmodSync(join(root, rel), p.modes?.[rel] ?? 0o644);
+  }
+  if (isElf) {
+    for (const f of HOST_RUNTIME.filter((f) => existsSync(f))) {
+      mkdirSync(dirname(join(root, f)), { recursive: true });
+      symlinkSync(f, join(root, f));
+    }
   }
   return root;
 }
