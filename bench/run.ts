@@ -1,12 +1,13 @@
 // `npm run bench`: start-up and boot-storm figures, each measured side by side in one run against the same fake ECR.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv } from "../test/helpers/fake-aws.ts";
 import { BINARY, request } from "../test/helpers/run-binary.ts";
+import { storm, stormImages } from "./storm.ts";
 
 const TRIVIAL = fileURLToPath(new URL("../dist/bench/trivial-sea", import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
@@ -41,18 +42,27 @@ function timed(bin: string, env: Record<string, string>, stdin: string, args: st
   });
 }
 
-/** Peak RSS (KiB) of one run, via getrusage(RUSAGE_CHILDREN) in a python3 wrapper (Node exposes no child rusage). */
-function peakRssKiB(bin: string, env: Record<string, string>, stdin: string): number | undefined {
+/**
+ * Peak RSS (KiB) of one run, via getrusage(RUSAGE_CHILDREN) in a python3 wrapper (Node exposes no
+ * child rusage). Asynchronous: the fake ECR lives in this process and must keep answering.
+ */
+function peakRssKiB(bin: string, env: Record<string, string>, stdin: string): Promise<number | undefined> {
   const py = "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
-  const r = spawnSync("python3", ["-c", py, bin], { env, input: stdin, encoding: "utf8" });
-  return r.status === 0 ? Number(r.stdout.trim()) : undefined;
+  return new Promise((resolve) => {
+    const p = spawn("python3", ["-c", py, bin], { env, stdio: ["pipe", "pipe", "ignore"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.on("error", () => resolve(undefined));
+    p.on("close", (code) => resolve(code === 0 ? Number(out.trim()) : undefined));
+    p.stdin.end(stdin);
+  });
 }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const image = (i: number, region: string) => `${String(100000000000 + i).padStart(12, "0")}.dkr.ecr.${region}.amazonaws.com/app`;
+const image = (i: number, region: string): string => `${String(100000000000 + i).padStart(12, "0")}.dkr.ecr.${region}.amazonaws.com/app`;
 
 // Warm cache shared by the warm runs.
 const warmEnv = { ...base, ECR_CREDENTIAL_PROVIDER_CACHE_DIR: newCache() };
@@ -70,26 +80,16 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 
 // (c): boot storm, 50 concurrent runs, 50 images across 10 registries in 2 regions, empty cache; then the same with --no-cache.
-async function storm(extraEnv: Record<string, string>): Promise<{ calls: number; ms: number }> {
-  const before = fake.ecrCalls().length;
-  const env = { ...base, ...extraEnv };
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: STORM }, (_, i) => {
-      const region = i % 2 ? "eu-west-1" : "us-east-1";
-      const registry = String(100000000000 + (i % 10)).padStart(12, "0");
-      return timed(BINARY, env, request(`${registry}.dkr.ecr.${region}.amazonaws.com/image-${i}`));
-    }),
-  );
-  return { calls: fake.ecrCalls().length - before, ms: Number(process.hrtime.bigint() - started) / 1e6 };
-}
-const stormCached = await storm({ ECR_CREDENTIAL_PROVIDER_CACHE_DIR: newCache() });
-const stormNoCache = await storm({ ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" });
+const images = stormImages(STORM, 10, ["us-east-1", "eu-west-1"]);
+const cachedStorm = await storm(BINARY, { ...base, ECR_CREDENTIAL_PROVIDER_CACHE_DIR: newCache() }, images, fake);
+const noCacheStorm = await storm(BINARY, { ...base, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" }, images, fake);
+const stormCached = { calls: cachedStorm.ecrCalls, ms: cachedStorm.wallMs, failed: cachedStorm.failures };
+const stormNoCache = { calls: noCacheStorm.ecrCalls, ms: noCacheStorm.wallMs, failed: noCacheStorm.failures };
 
 // (d): peak RSS and size.
-const rssTrivial = peakRssKiB(TRIVIAL, base, request(image(1, "us-east-1")));
-const rssWarm = peakRssKiB(BINARY, warmEnv, request(image(1, "us-east-1")));
-const rssCold = peakRssKiB(BINARY, coldEnv, request(image(1, "us-east-1")));
+const rssTrivial = await peakRssKiB(TRIVIAL, base, request(image(1, "us-east-1")));
+const rssWarm = await peakRssKiB(BINARY, warmEnv, request(image(1, "us-east-1")));
+const rssCold = await peakRssKiB(BINARY, coldEnv, request(image(1, "us-east-1")));
 const size = statSync(BINARY).size;
 await fake.close();
 

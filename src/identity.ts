@@ -1,8 +1,8 @@
 // Which AWS identity a run will use, decided from configuration alone (no SDK, no network).
 
-import { createHash } from "node:crypto";
 import type { Config } from "./config.js";
 import type { CredentialProviderRequest } from "./protocol.js";
+import { sha256Hex } from "./sha256.js";
 
 /** Service-account annotations that name the role, most specific first (ecr-role-arn is the reference plugin's). */
 export const ROLE_ANNOTATIONS = ["eks.amazonaws.com/ecr-role-arn", "eks.amazonaws.com/role-arn"] as const;
@@ -45,10 +45,6 @@ export function serviceAccountOf(token: string): string | undefined {
   }
 }
 
-function sha256(s: string): string {
-  return createHash("sha256").update(s).digest("hex");
-}
-
 /**
  * Decide the credential source. Precedence (documented in the README):
  * 1. service-account role: the request carries a token and a role ARN is named by annotation
@@ -70,7 +66,7 @@ export function planCredentials(
       const sa = serviceAccountOf(token);
       // A token is never shared across service accounts or roles: both are in the key; an unreadable
       // token is keyed by its hash, so it shares with nobody.
-      const who = sa ?? `token-sha256:${sha256(token)}`;
+      const who = sa ?? `token-sha256:${sha256Hex(token)}`;
       return {
         source: "service-account",
         description: `service account ${sa ?? "(unnamed)"} → AssumeRoleWithWebIdentity ${roleArn}`,

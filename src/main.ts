@@ -1,6 +1,6 @@
 // Bundle entry: build the real dependencies, call run(), exit once stdout is flushed. The only module that touches `process`.
 
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { run } from "./run.js";
 import { openTokenCache } from "./token-cache.js";
 
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       env: process.env,
       now: () => new Date(),
       version,
-      readFile: (p) => readFile(p),
+      readFile: async (p) => readFileSync(p),
       openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date() }),
       loadedBuiltins: () => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];

@@ -1,6 +1,5 @@
 // The harness: argv/env → config → stdin request → provide → one JSON answer; every failure → exit code + one stderr line.
 
-import { createHash } from "node:crypto";
 import { helpText, readConfig, type Config } from "./config.js";
 import { ConfigError, CredentialsError, EXIT, InputError, PluginError, UpstreamError } from "./errors.js";
 import { planCredentials } from "./identity.js";
@@ -8,9 +7,10 @@ import { createLogger, type Logger } from "./log.js";
 import { MAX_REQUEST_BYTES, decodeRequest, encodeResponse, type CredentialProviderRequest } from "./protocol.js";
 import { provide, type FetchToken, type ProvideDetails, type TokenStore } from "./provider.js";
 import { classifyImage, parseAliases } from "./registry.js";
+import { sha256Hex } from "./sha256.js";
 
 export interface RunIo {
-  stdin: AsyncIterable<Uint8Array>;
+  stdin: ByteSource;
   writeStdout: (s: string) => void;
   writeStderr: (s: string) => void;
 }
@@ -33,27 +33,53 @@ export interface RunDeps {
   runDoctor?: (args: readonly string[], ctx: { config: Config; log: Logger; writeStdout: (s: string) => void }) => Promise<number>;
 }
 
+/** A byte source: an async iterable (tests) or an event-emitting stream such as process.stdin. */
+export type ByteSource = AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+
 /** Read stdin up to MAX_REQUEST_BYTES; refuse more without buffering it; give up when the deadline passes. */
-export async function readRequestBytes(stdin: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const reading = (async () => {
-    for await (const chunk of stdin) {
+export function readRequestBytes(stdin: ByteSource, signal: AbortSignal): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let done = false;
+    const finish = (err: Error | undefined, value?: Buffer) => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener("abort", onAbort);
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const onAbort = () => finish(new InputError("stdin_timeout", "timed out waiting for the request on stdin (stdin was never closed)"));
+    const onChunk = (chunk: Uint8Array): boolean => {
       total += chunk.length;
       if (total > MAX_REQUEST_BYTES) {
-        throw new InputError("request_too_large", `the request on stdin is larger than ${MAX_REQUEST_BYTES} bytes`);
+        finish(new InputError("request_too_large", `the request on stdin is larger than ${MAX_REQUEST_BYTES} bytes`));
+        return false;
       }
-      chunks.push(Buffer.from(chunk));
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      return true;
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    if ("on" in stdin && typeof stdin.on === "function") {
+      // Plain events, not the async iterator: cheaper to load on the start-up path.
+      const s = stdin as NodeJS.ReadableStream;
+      s.on("data", (c: Uint8Array) => {
+        if (!onChunk(c)) s.pause();
+      });
+      s.on("end", () => finish(undefined, Buffer.concat(chunks)));
+      s.on("error", (e: Error) => finish(new InputError("stdin_error", `cannot read stdin: ${e.message}`)));
+      return;
     }
-    return Buffer.concat(chunks);
-  })();
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(new InputError("stdin_timeout", "timed out waiting for the request on stdin (stdin was never closed)"));
-    if (signal.aborted) fail();
-    else signal.addEventListener("abort", fail, { once: true });
+    void (async () => {
+      try {
+        for await (const chunk of stdin as AsyncIterable<Uint8Array>) if (!onChunk(chunk)) return;
+        finish(undefined, Buffer.concat(chunks));
+      } catch (e) {
+        finish(new InputError("stdin_error", `cannot read stdin: ${(e as Error).message}`));
+      }
+    })();
   });
-  reading.catch(() => undefined);
-  return Promise.race([reading, aborted]);
 }
 
 /** The one stderr line for a failure: `ecr-credential-provider: <code>: <message>`. */
@@ -191,7 +217,7 @@ async function rolesAnywhereIdentity(config: Config, deps: RunDeps): Promise<str
       { cause: err },
     );
   }
-  const fp = createHash("sha256").update(bytes).digest("hex");
+  const fp = sha256Hex(bytes);
   return `${ra.trustAnchorArn}|${ra.profileArn}|${ra.roleArn}|cert-sha256:${fp}`;
 }
 

@@ -1,10 +1,14 @@
 // Node-wide on-disk ECR token cache: one file per (partition, region, identity), a lock so N runs make one call, atomic writes, stale-if-error.
 
-import { createHash, randomBytes } from "node:crypto";
-import * as fsp from "node:fs/promises";
+import * as fs from "node:fs";
+import { watch, type FSWatcher } from "node:fs";
 import * as path from "node:path";
 import type { Logger } from "./log.js";
 import type { FetchedToken, TokenStore } from "./provider.js";
+import { sha256Hex } from "./sha256.js";
+
+// Synchronous node:fs on purpose: node:fs is loaded at start-up anyway, node:fs/promises costs ~4 ms
+// more per run, and a run does a handful of small operations on a local directory.
 
 /** Bump when the entry format changes; other versions are ignored and replaced. */
 export const CACHE_FORMAT_VERSION = 1;
@@ -12,8 +16,14 @@ export const CACHE_FORMAT_VERSION = 1;
 export const MIN_REMAINING_MS = 60 * 60_000;
 /** A stale entry is still served on upstream failure only while it has this much life left. */
 export const STALE_MIN_REMAINING_MS = 60_000;
-/** How often a waiting process looks whether the lock holder has finished. */
-const LOCK_POLL_MS = 20;
+/**
+ * How often a waiting process looks again even without a file-system event (events are the main
+ * signal; polling is the safety net). Kept coarse: at boot hundreds of runs may wait at once on a
+ * small node, and busy polling would starve the one process doing the work.
+ */
+const LOCK_POLL_MS = 250;
+/** How long a run waits for another run's fetch before fetching itself (well inside the 30 s deadline). */
+export const DEFAULT_LOCK_WAIT_MS = 20_000;
 /** A lock older than this is abandoned (its holder was killed): longer than any run may live (the kubelet kills at 60 s). */
 export const LOCK_STALE_MS = 65_000;
 
@@ -50,7 +60,7 @@ export function isFresh(fetchedAt: Date, expiresAt: Date, now: Date): boolean {
 
 /** File name of a key: a hash, so no identity or secret appears in names. */
 export function entryName(key: string): string {
-  return createHash("sha256").update(key).digest("hex").slice(0, 40);
+  return sha256Hex(key).slice(0, 40);
 }
 
 function defaultIsAlive(pid: number): boolean {
@@ -69,12 +79,12 @@ function defaultIsAlive(pid: number): boolean {
 export async function openTokenCache(opts: TokenCacheOptions): Promise<TokenStore | undefined> {
   const { dir, log } = opts;
   try {
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    const st = await fsp.stat(dir);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
     if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
     // Tokens are credentials: nobody but the owner may list or read the directory.
-    if ((st.mode & 0o077) !== 0) await fsp.chmod(dir, 0o700);
-    await fsp.access(dir, fsp.constants.W_OK | fsp.constants.R_OK | fsp.constants.X_OK);
+    if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK | fs.constants.X_OK);
   } catch (err) {
     log.warn(`token cache disabled: cannot use ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); every run will call ECR`);
     return undefined;
@@ -109,14 +119,14 @@ class DiskTokenCache implements TokenStore {
       if (token.expiresAt) await this.write(file, key, token);
       return { ...token, fromCache: false };
     } finally {
-      if (held.owned) await fsp.unlink(lock).catch(() => undefined);
+      if (held.owned) unlinkQuietly(lock);
     }
   }
 
   private async read(file: string, key: string): Promise<{ token: FetchedToken; fetchedAt: Date; expiresAt: Date } | undefined> {
     let text: string;
     try {
-      text = await fsp.readFile(file, "utf8");
+      text = fs.readFileSync(file, "utf8");
     } catch {
       return undefined;
     }
@@ -145,21 +155,26 @@ class DiskTokenCache implements TokenStore {
       fetchedAt: this.o.now().toISOString(),
       endpoint: token.endpoint,
     };
-    const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
     try {
-      const fh = await fsp.open(tmp, "wx", 0o600);
+      const fd = fs.openSync(tmp, "wx", 0o600);
       try {
-        await fh.writeFile(JSON.stringify(entry));
-        await fh.sync();
+        fs.writeFileSync(fd, JSON.stringify(entry));
+        fs.fsyncSync(fd);
       } finally {
-        await fh.close();
+        fs.closeSync(fd);
       }
-      await fsp.rename(tmp, file);
-      const dh = await fsp.open(this.o.dir, "r");
-      await dh.sync().catch(() => undefined);
-      await dh.close();
+      fs.renameSync(tmp, file);
+      const dfd = fs.openSync(this.o.dir, "r");
+      try {
+        fs.fsyncSync(dfd);
+      } catch {
+        // some file systems refuse fsync on a directory; the rename is still atomic
+      } finally {
+        fs.closeSync(dfd);
+      }
     } catch (err) {
-      await fsp.unlink(tmp).catch(() => undefined);
+      unlinkQuietly(tmp);
       if (!this.warnedWrite) {
         this.warnedWrite = true;
         this.o.log.warn(`could not write the token cache (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); answering without caching`);
@@ -175,16 +190,22 @@ class DiskTokenCache implements TokenStore {
   private async acquire(lock: string, file: string, key: string): Promise<{ owned: boolean; fresh?: FetchedToken }> {
     const isAlive = this.o.isAlive ?? defaultIsAlive;
     const pid = this.o.pid ?? process.pid;
-    const deadline = Date.now() + (this.o.lockWaitMs ?? 10_000);
+    const deadline = Date.now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    let watcher: FSWatcher | undefined;
+    let wake: (() => void) | undefined;
+    try {
     for (;;) {
       try {
-        const fh = await fsp.open(lock, "wx", 0o600);
-        await fh.writeFile(JSON.stringify({ pid, at: Date.now() }));
-        await fh.close();
+        const fd = fs.openSync(lock, "wx", 0o600);
+        try {
+          fs.writeFileSync(fd, JSON.stringify({ pid, at: Date.now() }));
+        } finally {
+          fs.closeSync(fd);
+        }
         // Someone may have refreshed between our read and our lock.
         const again = await this.read(file, key);
         if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
-          await fsp.unlink(lock).catch(() => undefined);
+          unlinkQuietly(lock);
           return { owned: false, fresh: again.token };
         }
         return { owned: true };
@@ -192,20 +213,40 @@ class DiskTokenCache implements TokenStore {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== "EEXIST") return { owned: false }; // cannot lock here: fetch without it
       }
-      if (await this.lockIsStale(lock, isAlive)) {
-        await fsp.unlink(lock).catch(() => undefined);
+      if (this.lockIsStale(lock, isAlive)) {
+        unlinkQuietly(lock);
         continue;
       }
       const done = await this.read(file, key);
       if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
       if (Date.now() > deadline || this.o.signal.aborted) return { owned: false };
-      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+      // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
+      if (!watcher) {
+        try {
+          watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
+          watcher.on("error", () => undefined);
+        } catch {
+          watcher = undefined;
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(Math.random() * 50));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+    } finally {
+      watcher?.close();
     }
   }
 
-  private async lockIsStale(lock: string, isAlive: (pid: number) => boolean): Promise<boolean> {
+  private lockIsStale(lock: string, isAlive: (pid: number) => boolean): boolean {
     try {
-      const [text, st] = await Promise.all([fsp.readFile(lock, "utf8"), fsp.stat(lock)]);
+      const text = fs.readFileSync(lock, "utf8");
+      const st = fs.statSync(lock);
       if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
       if (text.length === 0) return Date.now() - st.mtimeMs > 1000; // holder is between create and write
       const { pid } = JSON.parse(text) as { pid?: number };
@@ -214,5 +255,13 @@ class DiskTokenCache implements TokenStore {
       // Gone already (released) is not stale; unreadable garbage is.
       return (err as NodeJS.ErrnoException).code !== "ENOENT";
     }
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
