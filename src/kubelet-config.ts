@@ -139,10 +139,10 @@ export function parseGoDuration(input: string): bigint {
   return neg ? -total : total;
 }
 
-class DecodeFailure extends Error {}
+export class DecodeFailure extends Error {}
 
 /** Strict JSON parse (Go encoding/json grammar) that records duplicate keys by path instead of silently keeping the last. */
-function parseStrictJson(text: string, duplicates: string[]): unknown {
+export function parseStrictJson(text: string, duplicates: string[]): unknown {
   let i = 0;
   const ws = () => {
     while (i < text.length && " \t\r\n".includes(text[i]!)) i++;

@@ -1,5 +1,7 @@
 // The kubelet's checks on a plugin's stdout (≥ 1.32, strict decoding), re-typed for tests. Validated against kubelet-responses.json.
 
+import { parseStrictJson } from "../../src/kubelet-config.ts";
+
 export interface AcceptInput {
   stdout: string;
   exitCode: number;
@@ -10,90 +12,12 @@ export interface AcceptInput {
 
 export type Verdict = { accepted: true; response: any } | { accepted: false; reason: string };
 
-/** A JSON parser that, like sigs.k8s.io/json in strict mode, rejects duplicate and case-insensitively duplicate keys. */
+/** Strict JSON as sigs.k8s.io/json reads it: one value, duplicate keys reported (the kubelet-config parser, shared). */
 function strictParse(text: string): { value: unknown; error?: string } {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
-  };
-  const fail = (m: string): never => {
-    throw new Error(m);
-  };
-  const str = (): string => {
-    const start = i;
-    if (text[i] !== '"') fail("expected string");
-    i++;
-    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
-    if (text[i] !== '"') fail("unterminated string");
-    i++;
-    return JSON.parse(text.slice(start, i));
-  };
-  const val = (): unknown => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      const obj: Record<string, unknown> = {};
-      const seen = new Set<string>();
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        const k = str();
-        if (seen.has(k.toLowerCase())) fail(`duplicate field "${k}"`);
-        seen.add(k.toLowerCase());
-        ws();
-        if (text[i] !== ":") fail("expected :");
-        i++;
-        obj[k] = val();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return obj;
-        }
-        fail("expected , or }");
-      }
-    }
-    if (c === "[") {
-      i++;
-      const arr: unknown[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(val());
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return arr;
-        }
-        fail("expected , or ]");
-      }
-    }
-    if (c === '"') return str();
-    const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
-    if (!m) fail(`unexpected character at ${i}`);
-    i += m![0].length;
-    return JSON.parse(m![0]);
-  };
+  const duplicates: string[] = [];
   try {
-    const value = val();
-    ws();
-    if (i !== text.length) return { value, error: "trailing data after the JSON value" };
-    return { value };
+    const value = parseStrictJson(text, duplicates);
+    return duplicates.length ? { value, error: `duplicate field "${duplicates[0]}"` } : { value };
   } catch (e) {
     return { value: undefined, error: (e as Error).message };
   }
