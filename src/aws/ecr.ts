@@ -1,7 +1,6 @@
 // The EcrAuth port and its SDK adapter: GetAuthorizationToken for a private registry's region or ECR Public.
 
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
-import { ECRPUBLICClient, GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand } from "@aws-sdk/client-ecr-public";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { UpstreamError } from "../errors.js";
 import type { EcrTarget } from "../registry.js";
@@ -93,7 +92,9 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
         ...(override !== undefined ? { endpoint: override } : {}),
       };
       const capture = dateCapture();
-      const client = isPublic ? new ECRPUBLICClient(common) : new ECRClient(common);
+      // ECR Public's client loads only for public.ecr.aws: most runs never need it.
+      const pub = isPublic ? await import("@aws-sdk/client-ecr-public") : undefined;
+      const client = pub ? new pub.ECRPUBLICClient(common) : new ECRClient(common);
       client.middlewareStack.add(capture.middleware, { step: "deserialize", name: "ecrCredentialProviderDate" });
       const endpoint = override ?? (await resolveEndpoint(client, `${isPublic ? "ecr-public" : "ecr"} in ${target.region}`));
       const what = `${isPublic ? "ECR Public" : "ECR"} GetAuthorizationToken in ${target.region} (${endpoint})`;
@@ -104,8 +105,8 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
         const data = await withRetries(
           async () => {
             try {
-              if (isPublic) {
-                const out = await (client as ECRPUBLICClient).send(new GetPublicAuthorizationTokenCommand({}), { abortSignal: signal as any });
+              if (pub) {
+                const out = await (client as InstanceType<typeof pub.ECRPUBLICClient>).send(new pub.GetAuthorizationTokenCommand({}), { abortSignal: signal as any });
                 return out.authorizationData;
               }
               const out = await (client as ECRClient).send(new GetAuthorizationTokenCommand({}), { abortSignal: signal as any });

@@ -1,6 +1,6 @@
 // The AWS side of a run, loaded lazily: credentials for the plan, then one GetAuthorizationToken.
 
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Config } from "../config.js";
@@ -11,8 +11,7 @@ import type { FetchedToken } from "../provider.js";
 import type { EcrTarget } from "../registry.js";
 import { createEcrAuth } from "./ecr.js";
 import { createAgents, createRequestHandler } from "./http.js";
-import { fromRolesAnywhere } from "./roles-anywhere.js";
-import { createRoleAssumer } from "./sts.js";
+import type { RoleAssumer } from "./sts.js";
 
 export interface AwsSideDeps {
   config: Config;
@@ -37,7 +36,8 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
   const onRetry = (attempt: number, err: unknown, delayMs: number) =>
     log.info("retrying AWS call", { attempt, delayMs, reason: (err as Error)?.message });
   const ecr = createEcrAuth({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
-  const sts = createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
+  // STS and Roles Anywhere load only when the plan needs them: each costs start-up time on every cold run.
+  let sts: RoleAssumer | undefined;
   let defaultChain: AwsCredentialIdentityProvider | undefined;
   let rolesAnywhere: AwsCredentialIdentityProvider | undefined;
 
@@ -50,6 +50,7 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
 
   const credentialsFor = async (target: EcrTarget, plan: CredentialPlan): Promise<AwsCredentialIdentityProvider> => {
     if (plan.source === "service-account") {
+      sts ??= (await import("./sts.js")).createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
       const creds = await sts.assumeRoleWithWebIdentity({ roleArn: plan.roleArn!, token: plan.serviceAccountToken!, region: target.region, signal });
       log.addSecret(creds.secretAccessKey);
       log.addSecret(creds.sessionToken);
@@ -82,12 +83,13 @@ async function rolesAnywhereProvider(deps: AwsSideDeps, agents: ReturnType<typeo
   let passphrase = ra.passphrase;
   if (ra.passphraseFile) {
     try {
-      passphrase = (await readFile(ra.passphraseFile, "utf8")).replace(/\r?\n$/, "");
+      passphrase = readFileSync(ra.passphraseFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
       throw new ConfigError("unreadable_passphrase_file", `cannot read the private key passphrase file ${ra.passphraseFile}: ${(err as NodeJS.ErrnoException).code ?? "error"}`, { cause: err });
     }
   }
   deps.log.addSecret(passphrase);
+  const { fromRolesAnywhere } = await import("./roles-anywhere.js");
   return fromRolesAnywhere(
     {
       trustAnchorArn: ra.trustAnchorArn,
