@@ -113,3 +113,16 @@ test("check prints the summary to stdout without the password", async () => {
   assert.match(text, /region\s+us-east-1/);
   assert.ok(!text.includes(PASSWORD));
 });
+
+test("stdin over 1 MiB is refused while reading, before it is all buffered", async () => {
+  const { readRequestBytes } = await import("../../src/run.ts");
+  let produced = 0;
+  async function* endless() {
+    for (;;) {
+      produced += 256 * 1024;
+      yield Buffer.alloc(256 * 1024, 0x20);
+    }
+  }
+  await assert.rejects(readRequestBytes(endless(), new AbortController().signal), (e: unknown) => (e as { code?: string }).code === "request_too_large");
+  assert.ok(produced <= 2 * 1024 * 1024, `read ${produced} bytes`);
+});
