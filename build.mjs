@@ -169,11 +169,36 @@ function gitCommit() {
   return r.status === 0 ? r.stdout.trim() : "unknown";
 }
 
-async function bundle(entry, outFile) {
+/**
+ * The start-up half and the lazy half are two bundles. The main bundle keeps `./lazy.js`
+ * external (src/load-lazy.ts loads it from the embedded asset); the lazy bundle keeps our
+ * error classes external as `ecp:errors`, which the loader hands it, so both halves share them.
+ */
+const LAZY_ASSET = "lazy.cjs";
+function splitPlugin(role) {
+  return {
+    name: "split",
+    setup(b) {
+      if (role === "main") b.onResolve({ filter: /^\.\/lazy\.js$/ }, () => ({ path: "./lazy.js", external: true }));
+      if (role === "lazy") {
+        b.onResolve({ filter: /(^|\/)errors\.(js|ts)$/ }, (a) =>
+          a.importer.startsWith(join(ROOT, "src")) && resolve(a.resolveDir, a.path).replace(/\.(js|ts)$/, "") === join(ROOT, "src", "errors")
+            ? { path: "ecp:errors", external: true }
+            : undefined,
+        );
+      }
+    },
+  };
+}
+
+async function bundle(entry, outFile, role = "single") {
   const esbuild = await import("esbuild");
   const commit = gitCommit();
   const result = await esbuild.build({
     entryPoints: [join(ROOT, entry)],
+    plugins: role === "single" ? [] : [splitPlugin(role)],
+    // The lazy half runs through vm.compileFunction, which cannot import(): turn import() into require().
+    ...(role === "lazy" ? { supported: { "dynamic-import": false } } : {}),
     outfile: outFile,
     bundle: true,
     platform: "node",
@@ -185,6 +210,7 @@ async function bundle(entry, outFile) {
     define: {
       __VERSION__: JSON.stringify(PKG.version),
       __COMMIT__: JSON.stringify(commit),
+      ...(role === "main" ? { __LAZY_ASSET__: JSON.stringify(LAZY_ASSET) } : {}),
     },
     legalComments: "external",
     metafile: true,
@@ -240,7 +266,7 @@ function writeNotices(file, packagesFiles) {
 
 // ---------------------------------------------------------------------------------------------
 // 3. SEA blob (made by the target's own node) and 4. executable.
-function makeBlob(arch, node, bundleFile, dir) {
+function makeBlob(arch, node, bundleFile, dir, lazyFile) {
   const blob = join(dir, `sea-${arch}.blob`);
   const config = join(dir, `sea-config-${arch}.json`);
   // Relative paths, run from `dir`: node stores `main` verbatim in the blob (it becomes the
@@ -253,6 +279,7 @@ function makeBlob(arch, node, bundleFile, dir) {
     useCodeCache,
     // NODE_OPTIONS and friends must not inject code into a credential helper.
     execArgvExtension: "none",
+    ...(lazyFile ? { assets: { [LAZY_ASSET]: relative(dir, lazyFile) } } : {}),
   }, null, 2));
   const gen = (flags) => {
     const r = run(...splitCmd([...runner(arch), node, ...flags, "--experimental-sea-config", relative(dir, config)]), { cwd: dir });
@@ -278,8 +305,9 @@ function makeBlob(arch, node, bundleFile, dir) {
 const CODE_CACHE_HASH_SEED = 1;
 
 /**
- * Locates the V8 code cache in a SEA blob (it follows the main script: u64 length + bytes, and
- * nothing follows it when there are no assets) and copies the flag hash (header word 3) from
+ * Locates the V8 code cache in a SEA blob (it follows the main script: u64 length + bytes; the
+ * assets section, when there is one, comes after it and must be byte-identical in both blobs) and
+ * copies the flag hash (header word 3) from
  * `ref` into `seeded`. Checks every assumption and fails loudly if a Node upgrade changed them.
  */
 function patchCodeCacheFlagHash(seeded, ref, script, arch) {
@@ -288,11 +316,12 @@ function patchCodeCacheFlagHash(seeded, ref, script, arch) {
     if (at < 0 || b.indexOf(script, at + 1) >= 0) fail(`${arch}: cannot find the main script once in the ${which} SEA blob`);
     const lenAt = at + script.length;
     const len = Number(b.readBigUInt64LE(lenAt));
-    if (lenAt + 8 + len !== b.length || len < 32) fail(`${arch}: unexpected SEA blob layout after the main script (${which})`);
-    return lenAt + 8;
+    if (lenAt + 8 + len > b.length || len < 32) fail(`${arch}: unexpected SEA blob layout after the main script (${which})`);
+    return [lenAt + 8, lenAt + 8 + len];
   };
-  const s = locate(seeded, "seeded"), r = locate(ref, "reference");
+  const [s, sEnd] = locate(seeded, "seeded"), [r, rEnd] = locate(ref, "reference");
   if (s !== r) fail(`${arch}: SEA blob headers differ between the reference and seeded builds`);
+  if (!seeded.subarray(sEnd).equals(ref.subarray(rEnd))) fail(`${arch}: the SEA assets after the code cache differ between the reference and seeded builds`);
   const h = (b, i) => b.readUInt32LE(s + 4 * i);
   // V8 SerializedCodeData header: magic, version hash, source hash, flag hash, read-only
   // snapshot checksum, payload length, checksum (0 unless built with checksums).
@@ -389,12 +418,20 @@ async function buildProgram({ entry, label, outputs }) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const bundleFile = join(dir, "bundle.cjs");
-  const b = await bundle(entry, bundleFile);
+  const lazyEntry = entry === "src/main.ts" ? "src/lazy.ts" : undefined;
+  const b = await bundle(entry, bundleFile, lazyEntry ? "main" : "single");
   say(`  bundle ${relative(ROOT, bundleFile)}: ${(b.bytes / 1024).toFixed(1)} KiB from ${b.inputs} inputs (commit ${b.commit.slice(0, 12)})`);
+  let lazyFile;
+  if (lazyEntry) {
+    // Beside bundle.cjs too, so `node bundle.cjs` (no SEA) finds it.
+    lazyFile = join(dir, LAZY_ASSET);
+    const l = await bundle(lazyEntry, lazyFile, "lazy");
+    say(`  lazy half ${relative(ROOT, lazyFile)}: ${(l.bytes / 1024).toFixed(1)} KiB from ${l.inputs} inputs (embedded as SEA asset ${LAZY_ASSET})`);
+  }
   const rows = [];
   for (const [arch, outFile] of outputs) {
     const node = nodeBinary(arch);
-    const { blob, ms } = makeBlob(arch, node.path, bundleFile, dir);
+    const { blob, ms } = makeBlob(arch, node.path, bundleFile, dir, lazyFile);
     const { stripped } = makeExecutable(arch, node.path, blob, outFile);
     rows.push({ label, arch, node: statSync(node.path).size, stripped, blob: statSync(blob).size, exe: statSync(outFile).size, file: outFile, blobMs: ms });
     say(`  ${relative(ROOT, outFile)}: blob ${Math.round(ms)} ms${arch !== hostArch ? " (qemu)" : ""}`);
@@ -417,7 +454,7 @@ async function main() {
   copyFileSync(join(outDir, `${NAME}-linux-${hostArch}`), join(outDir, NAME));
   chmodSync(join(outDir, NAME), 0o755);
   for (const arch of targets) copyMinimalHostLibs(arch, join(outDir, "minimal-host-libs", `linux-${arch}`));
-  writeNotices(join(outDir, "THIRD-PARTY-NOTICES.txt"), [join(work, "main", "bundle.cjs.packages.json")]);
+  writeNotices(join(outDir, "THIRD-PARTY-NOTICES.txt"), [join(work, "main", "bundle.cjs.packages.json"), join(work, "main", `${LAZY_ASSET}.packages.json`)].filter((f) => existsSync(f)));
 
   let trivial;
   if (opts["with-trivial"]) {

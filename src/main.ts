@@ -1,6 +1,7 @@
 // Bundle entry: build the real dependencies, call run(), exit once stdout is flushed. The only module that touches `process`.
 
 import { readFileSync } from "node:fs";
+import { loadLazy } from "./load-lazy.js";
 import { run } from "./run.js";
 import { openTokenCache } from "./token-cache.js";
 
@@ -43,17 +44,17 @@ async function main(): Promise<void> {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
         return WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`));
       },
-      // import() of a bundled module stays lazy: the SDK is evaluated only when a token must be fetched.
-      createFetcher: async (ctx) => (await import("./aws/fetch-token.js")).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
+      // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
+      createFetcher: async (ctx) => (await loadLazy()).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
       runDoctor: async (args, { writeStdout }) => {
-        const [doctor, probe] = await Promise.all([import("./doctor/index.js"), import("./probe.js")]);
-        const deps = doctor.createNodeDoctorDeps({
+        const lazy = await loadLazy();
+        const deps = lazy.createNodeDoctorDeps({
           env: process.env,
           executablePath: process.execPath,
           write: (line) => writeStdout(line + "\n"),
-          probe: (image, provider) => probe.probeImage(image, provider, process.env, runSelf),
+          probe: (image, provider) => lazy.probeImage(image, provider, process.env, runSelf),
         });
-        return doctor.runDoctor([...args], deps);
+        return lazy.runDoctor([...args], deps);
       },
     },
   );

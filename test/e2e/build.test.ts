@@ -125,6 +125,17 @@ describe("dist/ produced by build.mjs", { skip }, () => {
       assert.doesNotMatch(r.stderr, /Code cache data rejected/);
       t.diagnostic(`stdout: ${JSON.stringify(r.stdout.trim().slice(0, 80))}`);
     });
+
+    it(`loads the lazy half (the embedded AWS SDK asset) in the ${arch} executable under qemu`, (t) => {
+      if (!targets.includes(arch)) return t.skip(`built with --host-only: no ${arch} executable`);
+      if (!haveQemu(arch)) return t.skip(`${QEMU[arch][0]} or ${QEMU[arch][1]} missing: run scripts/ci-deps.sh`);
+      // A closed port: the run must get as far as the SDK's network call, so the asset loaded and ran.
+      const request = JSON.stringify({ apiVersion: "credentialprovider.kubelet.k8s.io/v1", kind: "CredentialProviderRequest", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/x" });
+      const env = { PATH: process.env.PATH ?? "/usr/bin", AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "x", AWS_ENDPOINT_URL_ECR: "http://127.0.0.1:1", ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ECR_CREDENTIAL_PROVIDER_TIMEOUT: "5s" };
+      const r = exec([...runner(arch), join(DIST, `${NAME}-linux-${arch}`)], env, request);
+      assert.equal(r.status, 5, r.stderr);
+      assert.match(r.stderr, /^ecr-credential-provider: network: ECR GetAuthorizationToken in us-east-1/);
+    });
   }
 
   it("has the trivial SEA when built with --with-trivial", (t) => {

@@ -1,0 +1,33 @@
+// Loads the lazy half (src/lazy.ts) on first use: from the executable's embedded asset, from lazy.cjs beside a plain bundle, or as source under tsx.
+
+import * as errors from "./errors.js";
+
+/** Set by build.mjs to the asset name of the lazy bundle; undefined when running from source (tsx). */
+declare const __LAZY_ASSET__: string | undefined;
+
+type Lazy = typeof import("./lazy.js");
+
+let loaded: Promise<Lazy> | undefined;
+
+/**
+ * The lazy half's exports. A cache hit never calls this, so the start-up path compiles a ~40 KB
+ * script instead of ~650 KB. The lazy bundle shares this bundle's error classes (it imports
+ * `ecp:errors`, provided here), so `instanceof PluginError` holds across the two.
+ */
+export function loadLazy(): Promise<Lazy> {
+  loaded ??= load();
+  return loaded;
+}
+
+async function load(): Promise<Lazy> {
+  if (typeof __LAZY_ASSET__ === "undefined") return import("./lazy.js");
+  const [{ isSea, getAsset }, vm, fs, path] = await Promise.all([import("node:sea"), import("node:vm"), import("node:fs"), import("node:path")]);
+  const code = isSea() ? (getAsset(__LAZY_ASSET__, "utf8") as string) : fs.readFileSync(path.join(__dirname, __LAZY_ASSET__), "utf8");
+  // build.mjs compiles the lazy half's import() calls to require(): compileFunction has no module loader.
+  const fn = vm.compileFunction(code, ["exports", "require", "module"], { filename: __LAZY_ASSET__ });
+  const mod: { exports: Record<string, unknown> } = { exports: {} };
+  // The lazy bundle requires only Node built-ins and our shared error classes.
+  const lazyRequire = (id: string): unknown => (id === "ecp:errors" ? errors : require(id));
+  fn(mod.exports, lazyRequire, mod);
+  return mod.exports as unknown as Lazy;
+}
