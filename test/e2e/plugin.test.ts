@@ -3,6 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
 import { runBinary, request, type RunResult } from "../helpers/run-binary.ts";
 import { kubeletAccepts } from "../helpers/kubelet-accept.ts";
@@ -273,6 +274,24 @@ describe("credentials and network", () => {
       }
     });
   }
+
+  test("HTTPS_PROXY tunnels the ECR call to a TLS endpoint with CONNECT, and the signature still verifies", async () => {
+    const pki = (f: string) => readFileSync(new URL(`../fixtures/rolesanywhere/${f}`, import.meta.url), "utf8");
+    const tlsFake = await startFakeAws({ tls: { cert: pki("extra/server-localhost.cert.pem"), key: pki("extra/server-localhost.key.pem") } });
+    const proxy = await startProxy();
+    try {
+      const caFile = fileURLToPath(new URL("../fixtures/rolesanywhere/pki/root-ca.cert.pem", import.meta.url));
+      const e = fakeAwsEnv(tlsFake, { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: caFile });
+      const r = await runBinary({ env: e, stdin: request("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app") });
+      accepted(r);
+      assert.ok(proxy.seen.includes(`CONNECT 127.0.0.1:${new URL(tlsFake.url).port}`), `proxy saw: ${proxy.seen.join(", ")}`);
+      assert.equal(tlsFake.ecrCalls()[0]?.status, 200, tlsFake.ecrCalls()[0]?.rejected);
+      assert.equal(tlsFake.ecrCalls()[0]?.region, "eu-west-1");
+    } finally {
+      await proxy.close();
+      await tlsFake.close();
+    }
+  });
 
   test("IMDS stays direct while a proxy is set", async () => {
     const proxy = await startProxy();

@@ -2,6 +2,7 @@
 
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface StaticCredentials {
@@ -64,6 +65,8 @@ export interface FakeAwsOptions {
   now?: () => Date;
   /** Largest clock difference accepted in a signature (SigV4 services allow 5 minutes; we allow 15 for slow CI). */
   maxSkewMs?: number;
+  /** Serve HTTPS with this certificate (clients need its CA, e.g. through NODE_EXTRA_CA_CERTS). */
+  tls?: { cert: string; key: string };
 }
 
 export interface FakeAws {
@@ -187,7 +190,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -196,7 +199,8 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
         res.end(String(err));
       });
     });
-  });
+  };
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
 
   const json = (res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     res.writeHead(status, { "content-type": "application/x-amz-json-1.1", date: now().toUTCString(), ...extra });
@@ -389,7 +393,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`,
     port,
     calls,
     issuedPasswords,
