@@ -267,6 +267,7 @@ function writeNotices(file, packagesFiles) {
 // ---------------------------------------------------------------------------------------------
 // 3. SEA blob (made by the target's own node) and 4. executable.
 function makeBlob(arch, node, bundleFile, dir, lazyFile) {
+  const lazyCache = lazyFile && useCodeCache ? makeLazyCodeCache(arch, node, lazyFile, dir) : undefined;
   const blob = join(dir, `sea-${arch}.blob`);
   const config = join(dir, `sea-config-${arch}.json`);
   // Relative paths, run from `dir`: node stores `main` verbatim in the blob (it becomes the
@@ -279,7 +280,7 @@ function makeBlob(arch, node, bundleFile, dir, lazyFile) {
     useCodeCache,
     // NODE_OPTIONS and friends must not inject code into a credential helper.
     execArgvExtension: "none",
-    ...(lazyFile ? { assets: { [LAZY_ASSET]: relative(dir, lazyFile) } } : {}),
+    ...(lazyFile ? { assets: { [LAZY_ASSET]: relative(dir, lazyFile), ...(lazyCache ? { "lazy.cache": relative(dir, lazyCache) } : {}) } } : {}),
   }, null, 2));
   const gen = (flags) => {
     const r = run(...splitCmd([...runner(arch), node, ...flags, "--experimental-sea-config", relative(dir, config)]), { cwd: dir });
@@ -322,16 +323,41 @@ function patchCodeCacheFlagHash(seeded, ref, script, arch) {
   const [s, sEnd] = locate(seeded, "seeded"), [r, rEnd] = locate(ref, "reference");
   if (s !== r) fail(`${arch}: SEA blob headers differ between the reference and seeded builds`);
   if (!seeded.subarray(sEnd).equals(ref.subarray(rEnd))) fail(`${arch}: the SEA assets after the code cache differ between the reference and seeded builds`);
-  const h = (b, i) => b.readUInt32LE(s + 4 * i);
-  // V8 SerializedCodeData header: magic, version hash, source hash, flag hash, read-only
-  // snapshot checksum, payload length, checksum (0 unless built with checksums).
+  const cache = patchCacheFlagHash(seeded.subarray(s, sEnd), ref.subarray(r, rEnd), arch);
+  return Buffer.concat([seeded.subarray(0, s), cache, seeded.subarray(sEnd)]);
+}
+
+/**
+ * A V8 code cache made under the fixed hash seed, given the flag hash of one made with default
+ * flags (what a normal run has). V8 SerializedCodeData header: magic, version hash, source hash,
+ * flag hash, read-only snapshot checksum, payload length, checksum (0 unless built with checksums).
+ */
+function patchCacheFlagHash(seeded, ref, what) {
+  const h = (b, i) => b.readUInt32LE(4 * i);
   for (const i of [0, 1, 2, 4]) {
-    if (h(seeded, i) !== h(ref, i)) fail(`${arch}: V8 code cache header word ${i} differs between reference and seeded builds; the layout changed? Build with --no-code-cache or update build.mjs`);
+    if (h(seeded, i) !== h(ref, i)) fail(`${what}: V8 code cache header word ${i} differs between reference and seeded builds; the layout changed? Build with --no-code-cache or update build.mjs`);
   }
-  if (h(seeded, 6) !== 0) fail(`${arch}: V8 code cache carries a checksum; patching the flag hash would need it recomputed`);
+  if (h(seeded, 6) !== 0) fail(`${what}: V8 code cache carries a checksum; patching the flag hash would need it recomputed`);
   const out = Buffer.from(seeded);
-  out.writeUInt32LE(h(ref, 3), s + 12);
+  out.writeUInt32LE(h(ref, 3), 12);
   return out;
+}
+
+/** Code cache for the lazy half, made by the target's node (see scripts/lazy-code-cache.cjs), reproducible like the main one. */
+function makeLazyCodeCache(arch, node, lazyFile, dir) {
+  const script = join(ROOT, "scripts", "lazy-code-cache.cjs");
+  const gen = (flags, name) => {
+    const out = join(dir, name);
+    run(...splitCmd([...runner(arch), node, ...flags, script, lazyFile, out]));
+    return readFileSync(out);
+  };
+  const ref = gen([], `lazy-${arch}.ref.cache`);
+  // --predictable too: evaluating the SDK while compiling left 2 bytes that varied run to run (V8's
+  // concurrent tiers); with it, 6 of 6 runs were identical. It is not part of V8's flag hash.
+  const seeded = gen([`--hash-seed=${CODE_CACHE_HASH_SEED}`, "--predictable"], `lazy-${arch}.seeded.cache`);
+  const file = join(dir, `lazy-${arch}.cache`);
+  writeFileSync(file, patchCacheFlagHash(seeded, ref, `${arch} lazy half`));
+  return file;
 }
 const splitCmd = (argv) => [argv[0], argv.slice(1)];
 

@@ -19,12 +19,31 @@ export function loadLazy(): Promise<Lazy> {
   return loaded;
 }
 
+/** The CommonJS wrapper; scripts/lazy-code-cache.cjs builds the code cache with exactly this text. */
+const LAZY_WRAPPER_HEAD = "(function (exports, require, module) {";
+const LAZY_WRAPPER_TAIL = "\n})";
+/** Asset holding V8's code cache for the lazy half, made by the target's node at build time. */
+const LAZY_CACHE_ASSET = "lazy.cache";
+
+/** Whether V8 refused the embedded code cache (debug log, build test); undefined when there was none. */
+export let lazyCodeCacheRejected: boolean | undefined;
+
 async function load(): Promise<Lazy> {
   if (typeof __LAZY_ASSET__ === "undefined") return import("./lazy.js");
   const [{ isSea, getAsset }, vm, fs, path] = await Promise.all([import("node:sea"), import("node:vm"), import("node:fs"), import("node:path")]);
   const code = isSea() ? (getAsset(__LAZY_ASSET__, "utf8") as string) : fs.readFileSync(path.join(__dirname, __LAZY_ASSET__), "utf8");
-  // build.mjs compiles the lazy half's import() calls to require(): compileFunction has no module loader.
-  const fn = vm.compileFunction(code, ["exports", "require", "module"], { filename: __LAZY_ASSET__ });
+  let cachedData: Buffer | undefined;
+  if (isSea()) {
+    try {
+      cachedData = Buffer.from(getAsset(LAZY_CACHE_ASSET) as ArrayBuffer);
+    } catch {
+      cachedData = undefined; // built without it (--no-code-cache)
+    }
+  }
+  // build.mjs compiles the lazy half's import() calls to require(): a vm script has no module loader.
+  const script = new vm.Script(LAZY_WRAPPER_HEAD + code + LAZY_WRAPPER_TAIL, { filename: __LAZY_ASSET__, ...(cachedData ? { cachedData } : {}) });
+  if (cachedData) lazyCodeCacheRejected = script.cachedDataRejected === true;
+  const fn = script.runInThisContext() as (exports: unknown, require: (id: string) => unknown, module: unknown) => void;
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   // The lazy bundle requires only Node built-ins and our shared error classes.
   const lazyRequire = (id: string): unknown => (id === "ecp:errors" ? errors : require(id));

@@ -1,7 +1,7 @@
 // Bundle entry: build the real dependencies, call run(), exit once stdout is flushed. The only module that touches `process`.
 
 import { readFileSync } from "node:fs";
-import { loadLazy } from "./load-lazy.js";
+import { lazyCodeCacheRejected, loadLazy } from "./load-lazy.js";
 import { run } from "./run.js";
 import { openTokenCache } from "./token-cache.js";
 
@@ -42,12 +42,13 @@ async function main(): Promise<void> {
       openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date() }),
       loadedBuiltins: () => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
-        return WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`));
+        const loaded = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`));
+        return lazyCodeCacheRejected === undefined ? loaded : [...loaded, `lazy-code-cache-${lazyCodeCacheRejected ? "rejected" : "accepted"}`];
       },
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
       createFetcher: async (ctx) => (await loadLazy()).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
       runDoctor: async (args, { writeStdout }) => {
-        const lazy = await loadLazy();
+        const lazy = await (await loadLazy()).loadDoctor();
         const deps = lazy.createNodeDoctorDeps({
           env: process.env,
           executablePath: process.execPath,

@@ -99,6 +99,7 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** `check --output=json` also reports a failure on stdout, with what was known by then. */
   let checkJsonOnFailure: ((err: unknown) => unknown) | undefined;
+  let fetcher: FetchToken | undefined;
   try {
     const config = readConfig(deps.argv, deps.env);
     log = createLogger({ level: config.logLevel, format: config.logFormat, write: io.writeStderr, now: deps.now });
@@ -145,7 +146,6 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
     }
     const raIdentity = config.rolesAnywhere ? await rolesAnywhereIdentity(config, deps) : "";
     const ctx = { config, log, signal };
-    let fetcher: FetchToken | undefined;
     const started = Date.now();
     const result = await withDeadline(
       provide(request, {
@@ -161,7 +161,6 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
       }),
       signal,
     );
-    log.debug("modules", { awsSdkLoaded: fetcher !== undefined, builtins: deps.loadedBuiltins?.().join(",") ?? "" });
     if (config.command === "check") {
       const elapsed = Date.now() - started;
       io.writeStdout(config.output === "json" ? JSON.stringify(checkJson(result.details, elapsed)) + "\n" : checkSummary(result.details, elapsed));
@@ -179,6 +178,8 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
     return err instanceof PluginError ? err.exitCode : EXIT.internal;
   } finally {
     if (timer) clearTimeout(timer);
+    // On success and failure alike: what this run loaded (a cache hit loads no SDK, no network module).
+    log.debug("modules", { awsSdkLoaded: fetcher !== undefined, builtins: deps.loadedBuiltins?.().join(",") ?? "" });
   }
 }
 

@@ -37,6 +37,11 @@ function elfMachine(file: string): { cls: number; machine: number } | undefined 
   }
 }
 
+/** An environment that makes a run load the lazy half and fail fast at a closed port (no fake needed). */
+function lazyProbeEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "x", AWS_ENDPOINT_URL_ECR: "http://127.0.0.1:1", ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ECR_CREDENTIAL_PROVIDER_TIMEOUT: "5s" };
+}
+
 function exec(argv: string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH }, input = "") {
   const r = spawnSync(argv[0]!, argv.slice(1), { env, input, encoding: "utf8", timeout: 60_000 });
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
@@ -109,6 +114,12 @@ describe("dist/ produced by build.mjs", { skip }, () => {
     }
   });
 
+  it("accepts the lazy half's embedded code cache (made by build.mjs, flag hash patched)", (t) => {
+    if (!info!.useCodeCache) return t.skip("built with --no-code-cache");
+    const r = exec([join(DIST, NAME), "check", "--log-level=debug", "--output=json", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"], lazyProbeEnv(), "");
+    assert.match(r.stderr, /lazy-code-cache-accepted/, r.stderr);
+  });
+
   it("starts without a 'Code cache data rejected' warning", () => {
     const r = exec([join(DIST, NAME), "--version"]);
     assert.doesNotMatch(r.stderr, /Code cache data rejected/);
@@ -135,6 +146,13 @@ describe("dist/ produced by build.mjs", { skip }, () => {
       const r = exec([...runner(arch), join(DIST, `${NAME}-linux-${arch}`)], env, request);
       assert.equal(r.status, 5, r.stderr);
       assert.match(r.stderr, /^ecr-credential-provider: network: ECR GetAuthorizationToken in us-east-1/);
+    });
+
+    it(`accepts the lazy half's embedded code cache in the ${arch} executable under qemu`, (t) => {
+      if (!targets.includes(arch)) return t.skip(`built with --host-only: no ${arch} executable`);
+      if (!haveQemu(arch)) return t.skip(`${QEMU[arch][0]} or ${QEMU[arch][1]} missing: run scripts/ci-deps.sh`);
+      const r = exec([...runner(arch), join(DIST, `${NAME}-linux-${arch}`), "check", "--log-level=debug", "--output=json", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"], lazyProbeEnv(), "");
+      assert.match(r.stderr, /lazy-code-cache-accepted/, r.stderr);
     });
   }
 

@@ -201,6 +201,12 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
     });
   };
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+  // Every socket, TLS ones included, so close() never waits on a client's idle connection.
+  const sockets = new Set<import("node:net").Socket>();
+  server.on(opts.tls ? "secureConnection" : "connection", (s: import("node:net").Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
 
   const json = (res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     res.writeHead(status, { "content-type": "application/x-amz-json-1.1", date: now().toUTCString(), ...extra });
@@ -414,6 +420,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
     ecrCalls: () => calls.filter((c) => c.service === "ecr" || c.service === "ecr-public"),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

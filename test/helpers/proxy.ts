@@ -13,6 +13,8 @@ export interface FakeProxy {
 
 export async function startProxy(): Promise<FakeProxy> {
   const seen: string[] = [];
+  // CONNECT tunnels leave the HTTP server's bookkeeping: track them so close() can end them.
+  const tunnels = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     const target = new URL(req.url ?? "");
@@ -27,12 +29,16 @@ export async function startProxy(): Promise<FakeProxy> {
   server.on("connect", (req, socket, head) => {
     seen.push(`CONNECT ${req.url}`);
     const [host, port] = String(req.url).split(":");
+    tunnels.add(socket as net.Socket);
+    socket.on("close", () => tunnels.delete(socket as net.Socket));
     const up = net.connect(Number(port), host!, () => {
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       up.write(head);
       up.pipe(socket);
       socket.pipe(up);
     });
+    tunnels.add(up);
+    up.on("close", () => tunnels.delete(up));
     up.on("error", () => socket.destroy());
     socket.on("error", () => up.destroy());
   });
@@ -42,6 +48,7 @@ export async function startProxy(): Promise<FakeProxy> {
     seen,
     close: () =>
       new Promise((r) => {
+        for (const s of tunnels) s.destroy();
         server.closeAllConnections();
         server.close(() => r());
       }),
