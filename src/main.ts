@@ -38,12 +38,12 @@ async function main(): Promise<void> {
       env: process.env,
       now: () => new Date(),
       version,
-      readFile: async (p) => readFileSync(p),
+      readFileSync: (p) => readFileSync(p),
       openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date() }),
-      loadedBuiltins: () => {
+      loadReport: (): Record<string, string> => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
-        const loaded = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`));
-        return lazyCodeCacheRejected === undefined ? loaded : [...loaded, `lazy-code-cache-${lazyCodeCacheRejected ? "rejected" : "accepted"}`];
+        const builtins = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`)).join(",");
+        return lazyCodeCacheRejected === undefined ? { builtins } : { builtins, lazyCodeCache: lazyCodeCacheRejected ? "rejected" : "accepted" };
       },
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
       createFetcher: async (ctx) => (await loadLazy()).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),

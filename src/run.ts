@@ -7,7 +7,7 @@ import { createLogger, type Logger } from "./log.js";
 import { MAX_REQUEST_BYTES, decodeRequest, encodeResponse, type CredentialProviderRequest } from "./protocol.js";
 import { provide, type FetchToken, type ProvideDetails, type TokenStore } from "./provider.js";
 import { classifyImage, parseAliases } from "./registry.js";
-import { sha256Hex } from "./sha256.js";
+import { rolesAnywhereIdentity } from "./roles-anywhere-identity.js";
 
 export interface RunIo {
   stdin: ByteSource;
@@ -22,13 +22,16 @@ export interface RunDeps {
   now: () => Date;
   version: string;
   /** Reads a small file (Roles Anywhere certificate, for its cache identity). */
-  readFile: (path: string) => Promise<Uint8Array>;
+  readFileSync: (path: string) => Buffer;
   /** Builds the AWS side; main.ts loads it lazily so a cache hit never evaluates the SDK. */
   createFetcher: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<FetchToken>;
   /** Opens the token cache, or undefined to run without one. */
   openCache?: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<TokenStore | undefined>;
-  /** Built-in modules Node has loaded so far (debug: proves a cache hit never loaded the AWS SDK's network stack). */
-  loadedBuiltins?: () => string[];
+  /**
+   * What this run loaded, for the debug "modules" line: the network built-ins (a cache hit loads
+   * none) and whether V8 accepted the lazy half's code cache.
+   */
+  loadReport?: () => Record<string, string>;
   /** Runs `doctor`; loaded lazily. */
   runDoctor?: (args: readonly string[], ctx: { config: Config; log: Logger; writeStdout: (s: string) => void }) => Promise<number>;
 }
@@ -144,7 +147,10 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
         return { ok: false, ...known, error: { code: e?.code ?? "internal", message: e?.message ?? String(err) } };
       };
     }
-    const raIdentity = config.rolesAnywhere ? await rolesAnywhereIdentity(config, deps) : "";
+    const ra = config.rolesAnywhere;
+    const raIdentity = ra
+      ? rolesAnywhereIdentity({ trustAnchorArn: ra.trustAnchorArn, profileArn: ra.profileArn, roleArn: ra.roleArn, certificatePath: ra.certificate }, { readFileSync: deps.readFileSync })
+      : "";
     const ctx = { config, log, signal };
     const started = Date.now();
     const result = await withDeadline(
@@ -179,7 +185,7 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
   } finally {
     if (timer) clearTimeout(timer);
     // On success and failure alike: what this run loaded (a cache hit loads no SDK, no network module).
-    log.debug("modules", { awsSdkLoaded: fetcher !== undefined, builtins: deps.loadedBuiltins?.().join(",") ?? "" });
+    log.debug("modules", { awsSdkLoaded: fetcher !== undefined, ...deps.loadReport?.() });
   }
 }
 
@@ -203,23 +209,6 @@ function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
-}
-
-/** Roles Anywhere's cache identity: the ARNs and the certificate's bytes (a rotated certificate is a new identity). */
-async function rolesAnywhereIdentity(config: Config, deps: RunDeps): Promise<string> {
-  const ra = config.rolesAnywhere!;
-  let bytes: Uint8Array;
-  try {
-    bytes = await deps.readFile(ra.certificate);
-  } catch (err) {
-    throw new ConfigError(
-      "unreadable_certificate",
-      `cannot read the Roles Anywhere certificate ${ra.certificate}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
-      { cause: err },
-    );
-  }
-  const fp = sha256Hex(bytes);
-  return `${ra.trustAnchorArn}|${ra.profileArn}|${ra.roleArn}|cert-sha256:${fp}`;
 }
 
 /** `check --output=json`: the same facts as the summary, for doctor and scripts; never a password or token. */

@@ -5,7 +5,7 @@ import { UpstreamError } from "../errors.js";
 export interface RetryOptions {
   maxAttempts: number;
   signal: AbortSignal;
-  /** Base of the backoff; attempt n waits random(0, base·2^n), capped. */
+  /** Base of the backoff: after attempt n the wait is random(0, base·2^(n-1)), capped. */
   baseDelayMs?: number;
   maxDelayMs?: number;
   random?: () => number;
@@ -15,7 +15,7 @@ export interface RetryOptions {
 }
 
 /** Default backoff base: ECR throttling clears within a second or two. */
-const BASE_DELAY_MS = 200;
+const BASE_DELAY_MS = 400;
 const MAX_DELAY_MS = 4_000;
 
 /** Whether an error is worth another attempt: marked retryable by an adapter. */
@@ -53,13 +53,15 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: 
       return await fn(attempt);
     } catch (err) {
       if (attempt >= opts.maxAttempts || !isRetryable(err) || opts.signal.aborted) throw err;
-      const delay = Math.floor(random() * Math.min(cap, base * 2 ** attempt));
+      const delay = Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1)));
       opts.onRetry?.(attempt, err, delay);
       try {
         await sleep(delay, opts.signal);
       } catch {
         throw err;
       }
+      // The deadline may have passed while we slept: start no new attempt then.
+      if (opts.signal.aborted) throw err;
     }
   }
 }

@@ -2,13 +2,17 @@
 
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { readFile as fsReadFile } from "node:fs/promises";
-import { readFileSync as fsReadFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { ConfigError, CredentialsError, PluginError, UpstreamError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { serialToDecimal, signRolesAnywhereRequest } from "./roles-anywhere-sign.ts";
+import { withRetries } from "./retry.ts";
+import { pemCertificates } from "../roles-anywhere-identity.ts";
+
+/** Re-exported for callers of this module; the implementation sits on the start-up path. */
+export { rolesAnywhereIdentity } from "../roles-anywhere-identity.ts";
 
 /** Range of `durationSeconds` the service accepts (user guide, CreateSession; spec §1.3). */
 export const MIN_DURATION_SECONDS = 900;
@@ -23,7 +27,7 @@ export const REFRESH_WINDOW_MS = 5 * 60 * 1000;
 export const MAX_ATTEMPTS = 3;
 /** Per-attempt timeout unless the caller sets one; well below the kubelet's exec timeout. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5000;
-/** Backoff before retry n (1-based) is random() * min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2^(n-1)) ("full jitter"). */
+/** Backoff after attempt n (1-based) is random() * min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2^(n-1)) ("full jitter", src/aws/retry.ts). */
 export const BACKOFF_BASE_MS = 200;
 export const BACKOFF_CAP_MS = 2000;
 /** A CreateSession answer is a few KiB; anything much larger is not one. */
@@ -233,14 +237,11 @@ export function resolveRolesAnywhereEndpoint(
   return { scheme: "https", host, region, partition: ta.partition, fips };
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
 const PEM_ANY_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
 
 /** Certificates of a PEM (or single DER) file, DER each. Never echoes the content in errors. */
 function certificatesIn(data: Buffer, field: string, path: string): Buffer[] {
-  const text = data.toString("latin1");
-  const ders: Buffer[] = [...text.matchAll(PEM_CERT)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
-  if (ders.length === 0 && data[0] === 0x30 && !text.includes("-----BEGIN")) ders.push(data);
+  const ders = pemCertificates(data);
   for (const der of ders) {
     try {
       new X509Certificate(der);
@@ -524,19 +525,6 @@ export async function createSession(options: RolesAnywhereOptions, deps: RolesAn
   return postCreateSession(material, options, deps);
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
 /**
  * SDK v3 credential provider backed by Roles Anywhere. The session is memoised until
  * REFRESH_WINDOW_MS before its expiration (by `deps.now()`), and concurrent callers share one
@@ -547,24 +535,18 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function fromRolesAnywhere(options: RolesAnywhereOptions, deps: RolesAnywhereDeps): RolesAnywhereCredentialProvider {
   let cached: RolesAnywhereCredentials | undefined;
   let inflight: Promise<RolesAnywhereCredentials> | undefined;
-  const sleep = deps.sleep ?? defaultSleep;
-  const random = deps.random ?? Math.random;
-
   const refresh = async (): Promise<RolesAnywhereCredentials> => {
     const material = await loadRolesAnywhere(options, deps);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        cached = await postCreateSession(material, options, deps);
-        return cached;
-      } catch (err) {
-        const retry = err instanceof UpstreamError && err.retryable && attempt < MAX_ATTEMPTS && !deps.signal?.aborted;
-        if (!retry) throw err;
-        const delay = Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)));
-        deps.logger?.debug("Roles Anywhere CreateSession retry", { attempt, delayMs: delay, code: err.code });
-        await sleep(delay, deps.signal);
-        if (deps.signal?.aborted) throw err;
-      }
-    }
+    cached = await withRetries(() => postCreateSession(material, options, deps), {
+      maxAttempts: MAX_ATTEMPTS,
+      signal: deps.signal ?? new AbortController().signal,
+      baseDelayMs: BACKOFF_BASE_MS,
+      maxDelayMs: BACKOFF_CAP_MS,
+      ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      onRetry: (attempt, err, delayMs) => deps.logger?.debug("Roles Anywhere CreateSession retry", { attempt, delayMs, code: (err as UpstreamError).code }),
+    });
+    return cached;
   };
 
   const provider = async (): Promise<RolesAnywhereCredentials> => {
@@ -575,27 +557,4 @@ export function fromRolesAnywhere(options: RolesAnywhereOptions, deps: RolesAnyw
     return inflight;
   };
   return provider satisfies AwsCredentialIdentityProvider;
-}
-
-/**
- * Stable, network-free identity of a Roles Anywhere configuration, for the token cache key:
- * `rolesanywhere|<trustAnchorArn>|<profileArn>|<roleArn>|sha256:<hex of the leaf's DER>`. The leaf is
- * the first certificate of `certificatePath`, read synchronously. Throws ConfigError
- * (`RA_FILE_UNREADABLE`, `RA_NO_CERTIFICATE`, `RA_CERT_INVALID`).
- */
-export function rolesAnywhereIdentity(
-  options: Pick<RolesAnywhereOptions, "trustAnchorArn" | "profileArn" | "roleArn" | "certificatePath">,
-  deps: { readFileSync?: (path: string) => Buffer } = {},
-): string {
-  const read = deps.readFileSync ?? ((p: string) => fsReadFileSync(p));
-  let data: Buffer;
-  try {
-    data = read(options.certificatePath);
-  } catch (cause) {
-    throw new ConfigError("RA_FILE_UNREADABLE", `cannot read certificate ${options.certificatePath}`, { cause });
-  }
-  const leaf = certificatesIn(data, "certificate", options.certificatePath)[0];
-  if (!leaf) throw new ConfigError("RA_NO_CERTIFICATE", `certificate ${options.certificatePath} holds no certificate`);
-  const fingerprint = createHash("sha256").update(leaf).digest("hex");
-  return ["rolesanywhere", options.trustAnchorArn, options.profileArn, options.roleArn, `sha256:${fingerprint}`].join("|");
 }

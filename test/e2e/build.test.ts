@@ -117,7 +117,7 @@ describe("dist/ produced by build.mjs", { skip }, () => {
   it("accepts the lazy half's embedded code cache (made by build.mjs, flag hash patched)", (t) => {
     if (!info!.useCodeCache) return t.skip("built with --no-code-cache");
     const r = exec([join(DIST, NAME), "check", "--log-level=debug", "--output=json", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"], lazyProbeEnv(), "");
-    assert.match(r.stderr, /lazy-code-cache-accepted/, r.stderr);
+    assert.match(r.stderr, /lazyCodeCache=accepted/, r.stderr);
   });
 
   it("starts without a 'Code cache data rejected' warning", () => {
@@ -152,7 +152,7 @@ describe("dist/ produced by build.mjs", { skip }, () => {
       if (!targets.includes(arch)) return t.skip(`built with --host-only: no ${arch} executable`);
       if (!haveQemu(arch)) return t.skip(`${QEMU[arch][0]} or ${QEMU[arch][1]} missing: run scripts/ci-deps.sh`);
       const r = exec([...runner(arch), join(DIST, `${NAME}-linux-${arch}`), "check", "--log-level=debug", "--output=json", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"], lazyProbeEnv(), "");
-      assert.match(r.stderr, /lazy-code-cache-accepted/, r.stderr);
+      assert.match(r.stderr, /lazyCodeCache=accepted/, r.stderr);
     });
   }
 

@@ -30,7 +30,7 @@ function harness(opts: { argv?: string[]; env?: Record<string, string>; stdin?: 
     env: { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ...(opts.env ?? {}) },
     now: () => NOW,
     version: "test",
-    readFile: async () => Buffer.from("cert"),
+    readFileSync: () => Buffer.from("cert"),
     createFetcher: async () => {
       fetcherBuilt++;
       return fetch;

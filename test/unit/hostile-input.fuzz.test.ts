@@ -140,7 +140,7 @@ test("property: whatever arrives on stdin, run() exits 0 or 2, prints JSON only 
           env: { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" },
           now: () => new Date("2026-01-01T00:00:00Z"),
           version: "fuzz",
-          readFile: async () => Buffer.alloc(0),
+          readFileSync: () => Buffer.alloc(0),
           createFetcher: async () => async () => {
             fetched++;
             return { authorizationToken: Buffer.from("AWS:pw").toString("base64"), expiresAt: new Date("2026-01-01T12:00:00Z"), endpoint: "e" };

@@ -15,7 +15,7 @@ test("retryable failures are retried up to the limit with growing, jittered, cap
         calls++;
         throw new UpstreamError("throttled", "x", { retryable: true });
       },
-      { maxAttempts: 4, signal: new AbortController().signal, sleep: noSleep, random: () => 0.999, baseDelayMs: 100, maxDelayMs: 500, onRetry: (_a, _e, d) => delays.push(d) },
+      { maxAttempts: 4, signal: new AbortController().signal, sleep: noSleep, random: () => 0.999, baseDelayMs: 200, maxDelayMs: 500, onRetry: (_a, _e, d) => delays.push(d) },
     ),
     UpstreamError,
   );
