@@ -6,13 +6,13 @@
 // are models of their source (docs: /work/shared/docs/fleet-model.md, summarised in README
 // "At fleet scale").
 
-import { createLogger } from "../../src/log.js";
-import { provide, type FetchedToken, type TokenStore } from "../../src/provider.js";
-import { UpstreamError } from "../../src/errors.js";
-import { isFresh, DEFAULT_LOCK_WAIT_MS } from "../../src/token-cache.js";
-import { DEFAULT_TIMEOUT_MS } from "../../src/config.js";
-import { ecrRetryOptions } from "./policy.js";
-import type { CredentialPlan } from "../../src/identity.js";
+import { createLogger } from "../../src/core/log.ts";
+import { provide, type FetchedToken, type TokenStore } from "../../src/core/provider.ts";
+import { UpstreamError } from "../../src/core/errors.ts";
+import { isFresh, lockWaitFor } from "../../src/cache/token-cache.ts";
+import { DEFAULT_TIMEOUT_MS } from "../../src/core/config.ts";
+import { retryLikeEcr } from "./policy.ts";
+import type { CredentialPlan } from "../../src/core/credential-plan.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Engine
@@ -313,6 +313,8 @@ export interface Result {
   max: number;
   notDone: number;
   events: number;
+  /** Ours: the wait between a throttled answer and the next attempt, for every such retry. */
+  throttleRetryGapsMs: number[];
 }
 
 interface Kubelet {
@@ -336,8 +338,8 @@ class NodeTokenStore implements TokenStore {
     const hit = this.fresh(key);
     if (hit) return { ...hit, fromCache: true };
     // Lock: wait for the holder (woken when it releases, like the file-system watch), at most
-    // DEFAULT_LOCK_WAIT_MS, then fetch ourselves.
-    const deadline = this.clock.now + DEFAULT_LOCK_WAIT_MS;
+    // lockWaitFor(deadline) as main.ts passes it, then fetch ourselves.
+    const deadline = this.clock.now + lockWaitFor(DEFAULT_TIMEOUT_MS);
     let owned = false;
     for (;;) {
       const held = this.locks.get(key);
@@ -393,7 +395,7 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     if (!b) buckets.set(k, (b = new Bucket(isPublic ? s.publicQuota : s.quota)));
     return b;
   };
-  const res: Result = { plugin, ecrCalls: 0, throttled: 0, execs: 0, failedExecs: 0, killedExecs: 0, errImagePull: 0, p50: 0, p99: 0, max: 0, notDone: 0, events: 0 };
+  const res: Result = { plugin, ecrCalls: 0, throttled: 0, execs: 0, failedExecs: 0, killedExecs: 0, errImagePull: 0, p50: 0, p99: 0, max: 0, notDone: 0, events: 0, throttleRetryGapsMs: [] };
   const doneAt: number[] = [];
 
   /** One GetAuthorizationToken: resolves with a token, or rejects as the SDK adapter maps a throttle. */
@@ -416,7 +418,8 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     const controller = new LiteAbort();
     const onKill = () => controller.abort(killed.reason);
     killed.addEventListener("abort", onKill, { once: true });
-    const deadline = clock.after(DEFAULT_TIMEOUT_MS, () => controller.abort(new UpstreamError("timeout", "overall deadline reached")));
+    // The bound has no deadline: it shows what the quota allows, whatever the wait.
+    const deadline = clock.after(plugin === "bound" ? Infinity : DEFAULT_TIMEOUT_MS, () => controller.abort(new UpstreamError("timeout", "overall deadline reached")));
     const signal = controller.signal;
     try {
       await clock.sleep(OURS_START_MS, signal);
@@ -434,7 +437,18 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
               loaded = true;
               await clock.sleep(OURS_LAZY_MS, signal);
             }
-            return withRetriesSim((attempt) => call(target.region, target.kind === "public", signal), signal);
+            // Record how long each retry after a throttle waited (the regression test checks they are spread).
+            let throttledAt: number | undefined;
+            return withRetriesSim(async () => {
+              if (throttledAt !== undefined) res.throttleRetryGapsMs.push(clock.now - throttledAt);
+              throttledAt = undefined;
+              try {
+                return await call(target.region, target.kind === "public", signal);
+              } catch (err) {
+                if (err instanceof UpstreamError && err.code === "throttled") throttledAt = clock.now;
+                throw err;
+              }
+            }, signal);
           },
         },
       );
@@ -448,7 +462,7 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
       if (!signal.aborted) controller.abort(new Error("exited"));
     }
   };
-  const withRetriesSim = <T>(fn: (attempt: number) => Promise<T>, signal: AbortSignal) => ecrRetryOptions.run(fn, { signal, sleep: clock.sleep, random: r });
+  const withRetriesSim = <T>(fn: (attempt: number) => Promise<T>, signal: AbortSignal) => retryLikeEcr(fn, { signal, sleep: clock.sleep, random: r });
 
   /** The Go plugin, one exec: one GetAuthorizationToken through the SDK's standard retryer, no deadline of its own. */
   const goExec = async (image: string, killed: AbortSignal): Promise<boolean> => {
@@ -488,7 +502,7 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
       res.execs++;
       const kill = new LiteAbort();
       let timedOut = false;
-      const timer = clock.after(60_000, () => {
+      const timer = clock.after(plugin === "bound" ? Infinity : 60_000, () => {
         timedOut = true;
         kill.abort(new Error("killed"));
       });

@@ -5,7 +5,7 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { UpstreamError } from "../core/errors.ts";
 import type { EcrTarget } from "../core/registry.ts";
 import { mapAwsError } from "./errors.ts";
-import { withRetries } from "./retry.ts";
+import { awsRetryPolicy, withRetries } from "./retry.ts";
 
 /** What ECR answered, in our shape. `authorizationToken` is base64 of `user:password`: a secret. */
 export interface EcrToken {
@@ -116,7 +116,7 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
               throw mapAwsError(err, what, hint, signal);
             }
           },
-          { maxAttempts: settings.maxAttempts, signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
+          { ...awsRetryPolicy(settings.maxAttempts), signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
         );
         if (!data || typeof data.authorizationToken !== "string" || data.authorizationToken.length === 0) {
           throw new UpstreamError("no_authorization_data", `${what} returned no authorization data`);

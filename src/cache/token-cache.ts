@@ -22,8 +22,20 @@ export const STALE_MIN_REMAINING_MS = 60_000;
  * small node, and busy polling would starve the one process doing the work.
  */
 const LOCK_POLL_MS = 250;
-/** How long a run waits for another run's fetch before fetching itself (well inside the 30 s deadline). */
+/** How long a run waits for another run's fetch before fetching itself, when not derived from the deadline. */
 export const DEFAULT_LOCK_WAIT_MS = 20_000;
+/** Time a waiter keeps for its own fetch once it stops waiting for the holder. */
+const LOCK_WAIT_MARGIN_MS = 5_000;
+
+/**
+ * How long to wait for another run's fetch, given this run's deadline: nearly all of it. The
+ * holder releases the lock (and waiters wake) as soon as it succeeds or gives up, so a long wait
+ * only matters when the holder hangs; a waiter that fetched in parallel would double the calls on
+ * an account that is already throttled.
+ */
+export function lockWaitFor(timeoutMs: number): number {
+  return Math.max(0, timeoutMs - LOCK_WAIT_MARGIN_MS);
+}
 /** A lock older than this is abandoned (its holder was killed): longer than any run may live (the kubelet kills at 60 s). */
 export const LOCK_STALE_MS = 65_000;
 

@@ -8,8 +8,14 @@ export const ENV_PREFIX = "ECR_CREDENTIAL_PROVIDER_";
 
 /** Default cache directory: node-wide, root-owned, survives kubelet restarts (FHS /var/cache). */
 export const DEFAULT_CACHE_DIR = "/var/cache/ecr-credential-provider";
-/** Overall deadline: the kubelet SIGKILLs us at 60 s; stay well clear, leaving room for a retry by the kubelet. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Overall deadline: the kubelet SIGKILLs us at 60 s (plugin.go) and does not retry by itself; a
+ * failed lookup comes back only 10–15 s later, after an anonymous pull and ErrImagePull. So use
+ * the time the kubelet allows, minus 5 s for start-up and exit on a busy node: when the account's
+ * quota is exhausted at a scale-out, waiting for the bucket inside one exec is what gets the node
+ * its credentials soonest (README "At fleet scale").
+ */
+export const DEFAULT_TIMEOUT_MS = 55_000;
 /** One HTTP attempt: the reference uses 30 s per client; ours is shorter so a retry fits in the deadline. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 /** TCP/TLS connect: a blackholed endpoint must not eat the whole deadline. */
@@ -97,7 +103,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   "log-format": { kind: "string", help: "text | json (default text)" },
   output: { kind: "string", help: "check's output: text | json (default text)" },
   "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
-  timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
+  timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 55s; the kubelet kills at 60s)" },
   "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
   "no-cache": { kind: "bool", help: "do not read or write the token cache" },
   "roles-anywhere-certificate": { kind: "string", help: "IAM Roles Anywhere: leaf certificate PEM file" },
