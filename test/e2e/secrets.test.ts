@@ -50,6 +50,8 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     AWS_SESSION_TOKEN: CANARY.sessionToken,
     AWS_ENDPOINT_URL_ROLESANYWHERE: ra.url,
     ECR_CREDENTIAL_PROVIDER_CACHE_DIR: cache,
+    // Throttling is retried until the deadline (55 s by default): keep the failing runs short.
+    ECR_CREDENTIAL_PROVIDER_TIMEOUT: "3s",
     ECR_CREDENTIAL_PROVIDER_LOG_LEVEL: "debug",
     ...extra,
   });
