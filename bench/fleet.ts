@@ -1,6 +1,7 @@
 // `npm run bench:fleet`: the fleet simulation (bench/fleet/sim.ts) for ours, the Go plugin and the
 // quota bound, printed as tables. Figures only, never asserted. FLEET_FULL=1 sweeps more.
 
+import { fleetCheck } from "./fleet-check.ts";
 import { simulate, type PluginKind, type Quota, type Result, type Scenario } from "./fleet/sim.ts";
 
 const FULL = process.env.FLEET_FULL === "1";
@@ -65,4 +66,5 @@ for (const [nodes, windowS] of sweepAt) {
     console.log(row(`${q(quota)}: bound`, bound, bound));
   }
 }
+await fleetCheck();
 console.log(`\nsimulation CPU ${(cpuMs / 1000).toFixed(1)} s${FULL ? "" : " (FLEET_FULL=1 for the wider sweep)"}`);

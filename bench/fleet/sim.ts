@@ -227,6 +227,8 @@ export interface Scenario {
   seed: number;
   /** Stop the virtual clock here (s after the window opens). */
   horizonS: number;
+  /** "wave1": only the host-network DaemonSets' first images (the real-process check uses it). */
+  shape?: "node-start" | "wave1";
 }
 
 export type PluginKind = "ours" | "go" | "bound";
@@ -268,6 +270,10 @@ function layout(s: Scenario, r: () => number, i: number): NodeModel {
     { at: ds + u(0, 200), wave: 1, pod: { next: 0, images: [`${EKS(R1)}/eks/eks-pod-identity-agent:v0.1.29`, `${EKS(R1)}/eks/eks-pod-identity-agent:v0.1.29`] } },
     { at: 0, wave: 2, pod: { next: 0, images: [`${PUBLIC}/ebs-csi-driver/aws-ebs-csi-driver:v1.45.0`, `${PUBLIC}/eks-distro/kubernetes-csi/node-driver-registrar:v2.14.0`, `${PUBLIC}/eks-distro/kubernetes-csi/livenessprobe:v2.16.0`] } },
   ];
+  if (s.shape === "wave1") {
+    const first = pods.slice(0, 3).map((p) => ({ ...p, pod: { next: 0, images: p.pod.images.slice(0, 1) } }));
+    return { start, pods: first, hosts: new Set([EKS(R1)]) };
+  }
   const workloads = 1 + Math.floor(3 * r());
   const second = s.twoRegions && r() < 0.5;
   for (let w = 0; w < workloads; w++) {

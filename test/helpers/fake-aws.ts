@@ -59,6 +59,12 @@ export interface FakeAwsOptions {
   tokenLifetimeMs?: number;
   /** More than this many ECR calls in one second get ThrottlingException. */
   throttleAbovePerSecond?: number;
+  /**
+   * A token bucket per Region (ECR Public: one, us-east-1), like ECR's GetAuthorizationToken quota:
+   * `rate` tokens per second, at most `burst` (at least 1) held; a call without a token gets
+   * ThrottlingException and consumes nothing.
+   */
+  bucket?: { rate: number; burst: number };
   /** Extra credentials the fake accepts (e.g. those a fake Roles Anywhere issued). */
   lookupCredentials?: (accessKeyId: string) => StaticCredentials | undefined;
   /** Clock for issued expiries and skew checks. */
@@ -173,6 +179,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
   let stsMode: { kind: "ok" } | { kind: "error"; status: number; code: string; message?: string } = { kind: "ok" };
   let imdsMode: { kind: "ok" } | { kind: "down" } = { kind: "ok" };
   const ecrWindow: number[] = [];
+  const buckets = new Map<string, { level: number; at: number }>();
   let counter = 0;
 
   const lookup = (akid: string) => keys.get(akid) ?? opts.lookupCredentials?.(akid);
@@ -349,6 +356,21 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
         call.rejected = "throttled";
         return awsJsonError(res, 400, "ThrottlingException", "Rate exceeded");
       }
+    }
+    if (opts.bucket) {
+      const key = service === "ecr" ? auth.region : "public";
+      const cap = Math.max(1, opts.bucket.burst);
+      const t = Date.now();
+      const b = buckets.get(key) ?? { level: cap, at: t };
+      b.level = Math.min(cap, b.level + ((t - b.at) / 1000) * opts.bucket.rate);
+      b.at = t;
+      buckets.set(key, b);
+      if (b.level < 1) {
+        call.status = 400;
+        call.rejected = "throttled";
+        return awsJsonError(res, 400, "ThrottlingException", "Rate exceeded");
+      }
+      b.level -= 1;
     }
     const mode = ecrModeTimes > 0 ? ecrMode : ({ kind: "ok" } as EcrMode);
     if (ecrModeTimes > 0 && ecrMode.kind !== "ok") ecrModeTimes--;
