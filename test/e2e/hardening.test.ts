@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
@@ -17,10 +17,17 @@ let fake: FakeAws;
 before(async () => {
   fake = await startFakeAws();
 });
+const scratch: string[] = [];
 after(async () => {
   await fake.close();
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
 });
 
+const scratchDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(d);
+  return d;
+};
 const noCache = (extra: Record<string, string> = {}) => fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ...extra });
 
 function assertRefused(r: RunResult, exit: number) {
@@ -90,7 +97,7 @@ describe("upstream faults", () => {
     });
 
     test(`${what}: with a valid cached token the run still succeeds`, async () => {
-      const dir = join(mkdtempSync(join(tmpdir(), "fault-")), "c");
+      const dir = join(scratchDir("fault-"), "c");
       const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir, ...short });
       assert.equal((await runBinary({ env, stdin: request(IMAGE) })).code, 0);
       for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
@@ -113,7 +120,7 @@ describe("upstream faults", () => {
   test("a token without expiry is answered but never cached (cacheDuration 0s)", async () => {
     fake.setEcrMode({ kind: "no-expiry" });
     try {
-      const dir = join(mkdtempSync(join(tmpdir(), "noexp-")), "c");
+      const dir = join(scratchDir("noexp-"), "c");
       const r = await runBinary({ env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir }), stdin: request(IMAGE) });
       const v = kubeletAccepts({ stdout: r.stdout, exitCode: r.code ?? -1, configuredApiVersion: V1 });
       assert.ok(v.accepted);

@@ -2,9 +2,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
 import { startFakeRolesAnywhere } from "../helpers/fake-rolesanywhere.ts";
@@ -35,6 +35,8 @@ before(async () => {
 after(async () => {
   await fake.close();
   await ra.close();
+  // Leave nothing in the temporary directory.
+  for (const d of [dir, ...cacheDirs.map((c) => dirname(c))]) rmSync(d, { recursive: true, force: true });
 });
 
 function readPem(f: string) {
