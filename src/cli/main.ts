@@ -46,7 +46,7 @@ async function main(): Promise<void> {
         return lazyCodeCacheRejected === undefined ? { builtins } : { builtins, lazyCodeCache: lazyCodeCacheRejected ? "rejected" : "accepted" };
       },
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
-      createFetcher: async (ctx) => (await loadLazy()).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
+      createFetcher: async (ctx) => (await loadLazy()).wireTokenFetcher({ ...ctx, now: () => new Date() }),
       runDoctor: async (args, { writeStdout }) => {
         const lazy = await (await loadLazy()).loadDoctor();
         const deps = lazy.createNodeDoctorDeps({

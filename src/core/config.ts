@@ -46,6 +46,16 @@ export const IDENTITY_ENV = [
   ENV_ENDPOINT_ROLESANYWHERE,
 ] as const;
 
+/** Proxy variables Node's agents honour (`proxyEnv`), in both spellings. */
+export const PROXY_ENV = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] as const;
+
+/** Endpoint overrides for the AWS clients we build: the SDK's service variable, else AWS_ENDPOINT_URL. */
+export interface AwsEndpoints {
+  ecr?: string;
+  ecrPublic?: string;
+  sts?: string;
+}
+
 export type Command = "plugin" | "check" | "doctor" | "version" | "help";
 
 export interface RolesAnywhereSettings {
@@ -83,6 +93,10 @@ export interface Config {
   rolesAnywhere?: RolesAnywhereSettings;
   /** The identity-shaping AWS variables, for the cache key and `check`. */
   awsEnv: Readonly<Record<string, string>>;
+  /** AWS_ENDPOINT_URL_ECR / _ECR_PUBLIC / _STS (each else AWS_ENDPOINT_URL); Roles Anywhere's is in `rolesAnywhere`. */
+  endpoints: Readonly<AwsEndpoints>;
+  /** The PROXY_ENV variables that are set: the AWS clients' agents take their proxy from these. */
+  proxyEnv: Readonly<Record<string, string>>;
 }
 
 type Kind = "string" | "bool" | "list";
@@ -221,6 +235,7 @@ function base(
   const ecrRoleArn = env[ENV_ECR_ROLE_ARN] || undefined;
   const rolesAnywhere = readRolesAnywhere(get, env);
   return {
+    ...readNetwork(env),
     command,
     commandArgs,
     logLevel: oneOf("log-level", LOG_LEVELS, "warn"),
@@ -237,6 +252,23 @@ function base(
     ...(rolesAnywhere ? { rolesAnywhere } : {}),
     awsEnv,
   };
+}
+
+/** Endpoint overrides and proxy settings, read here once; the AWS adapters take them from Config. */
+function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Config, "endpoints" | "proxyEnv"> {
+  const endpoints: AwsEndpoints = {};
+  const ecr = env.AWS_ENDPOINT_URL_ECR ?? env.AWS_ENDPOINT_URL;
+  const ecrPublic = env.AWS_ENDPOINT_URL_ECR_PUBLIC ?? env.AWS_ENDPOINT_URL;
+  const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  if (ecr !== undefined) endpoints.ecr = ecr;
+  if (ecrPublic !== undefined) endpoints.ecrPublic = ecrPublic;
+  if (sts !== undefined) endpoints.sts = sts;
+  const proxyEnv: Record<string, string> = {};
+  for (const k of PROXY_ENV) {
+    const v = env[k];
+    if (v !== undefined) proxyEnv[k] = v;
+  }
+  return { endpoints: Object.freeze(endpoints), proxyEnv: Object.freeze(proxyEnv) };
 }
 
 function readRolesAnywhere(
