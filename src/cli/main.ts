@@ -26,6 +26,16 @@ async function runSelf(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
+/** Whether a process exists (a lock holder that was SIGKILLed does not): kill(pid, 0); EPERM means it exists as another user. */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 async function main(): Promise<void> {
   const code = await run(
     {
@@ -39,7 +49,8 @@ async function main(): Promise<void> {
       now: () => new Date(),
       version,
       readFileSync: (p) => readFileSync(p),
-      openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date() }),
+      openCache: ({ config, log, signal }) =>
+        openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date(), pid: process.pid, isAlive: processIsAlive, random: Math.random }),
       loadReport: (): Record<string, string> => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
         const builtins = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`)).join(",");
