@@ -1,6 +1,7 @@
 // Command line and environment → one frozen Config. The only module that reads environment variables.
 
 import { ConfigError } from "./errors.ts";
+import { GoDurationError, parseGoDuration } from "./go-duration.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
 /** Prefix of every flag's environment twin: `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
@@ -332,23 +333,16 @@ function splitList(s: string): string[] {
     .filter((x) => x.length > 0);
 }
 
-/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`) or bare seconds (`30`) → milliseconds. */
+/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`; Go's own parser) or bare seconds (`30`) → milliseconds. No sign. */
 export function parseDurationMs(flag: string, raw: string): number {
   const v = raw.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched !== v.length || v.length === 0) {
+  try {
+    if (/^[+-]/.test(v)) throw new GoDurationError(v);
+    return Math.round(Number(parseGoDuration(v)) / 1e6);
+  } catch {
     throw new ConfigError("bad_flag_value", `--${flag} / ${envName(flag)}: ${JSON.stringify(raw)} is not a duration (e.g. 30s, 1h)`);
   }
-  return Math.round(total);
 }
 
 /** The `--help` text. */
