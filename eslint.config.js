@@ -34,8 +34,8 @@ export default tseslint.config(
     },
   },
   {
-    // The one module that wires process streams.
-    files: ["src/cli/main.ts"],
+    // The one module that wires process streams, and the build-time warm-up program.
+    files: ["src/cli/main.ts", "src/bootstrap/warm-up.ts"],
     rules: { "no-restricted-properties": "off" },
   },
   {
