@@ -90,8 +90,18 @@ export async function fleetCheck(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "ecr-fleet-check-"));
   const rows: string[] = [];
   try {
-    const sc: Scenario = { nodes: NODES, windowS: WINDOW_S, twoRegions: false, quota: { ...QUOTA, background: 0 }, publicQuota: { rate: 200, burst: 200, background: 0 }, seed: 1, horizonS: 600, shape: "wave1" };
-    const line = (what: string, x: Outcome) => `| ${what} | ${x.calls} | ${x.throttled} | ${x.execs} | ${x.failed} | ${x.p50.toFixed(1)} | ${x.max.toFixed(1)} |`;
+    const sc: Scenario = {
+      nodes: NODES,
+      windowS: WINDOW_S,
+      twoRegions: false,
+      quota: { ...QUOTA, background: 0 },
+      publicQuota: { rate: 200, burst: 200, background: 0 },
+      seed: 1,
+      horizonS: 600,
+      shape: "wave1",
+    };
+    const line = (what: string, x: Outcome) =>
+      `| ${what} | ${x.calls} | ${x.throttled} | ${x.execs} | ${x.failed} | ${x.p50.toFixed(1)} | ${x.max.toFixed(1)} |`;
     const simRow = async (p: "ours" | "go") => {
       const s = await simulate(sc, p);
       return { calls: s.ecrCalls, throttled: s.throttled, execs: s.execs, failed: s.failedExecs, p50: s.p50, max: s.max };
@@ -104,7 +114,8 @@ export async function fleetCheck(): Promise<void> {
       const fake = await startFakeAws({ latencyMs: 50, bucket: QUOTA });
       try {
         const bin = plugin === "ours" ? BINARY : (go as { path: string }).path;
-        const envFor = (n: number) => fakeAwsEnv(fake, plugin === "ours" ? { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(scratch, `node-${n}`) } : { HOME: scratch });
+        const envFor = (n: number) =>
+          fakeAwsEnv(fake, plugin === "ours" ? { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(scratch, `node-${n}`) } : { HOME: scratch });
         rows.push(line(`${plugin === "ours" ? "ours" : "Go plugin"}, real processes`, await real(bin, envFor, fake)));
       } finally {
         await fake.close();
@@ -114,7 +125,9 @@ export async function fleetCheck(): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  console.log(`\n## Model check: ${NODES} nodes within ${WINDOW_S} s, 3 concurrent wave-1 lookups each (EKS add-on registry), fake ECR with a ${QUOTA.rate}/s bucket (burst ${QUOTA.burst}), 50 ms latency\n`);
+  console.log(
+    `\n## Model check: ${NODES} nodes within ${WINDOW_S} s, 3 concurrent wave-1 lookups each (EKS add-on registry), fake ECR with a ${QUOTA.rate}/s bucket (burst ${QUOTA.burst}), 50 ms latency\n`,
+  );
   console.log("| | ECR calls | throttled | execs | failed execs | p50 s | max s |\n|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(r);
   console.log("(real exec times on a loaded machine are longer than the model's 15–90 ms; the kubelet side is the same rules in real time)");

@@ -8,7 +8,15 @@ const FULL = process.env.FLEET_FULL === "1";
 const PUBLIC: Quota = { rate: 200, burst: 200, background: 0 };
 const HORIZON_S = 900;
 
-const scenario = (nodes: number, windowS: number, quota: Quota, seed = 1): Scenario => ({ nodes, windowS, twoRegions: true, quota, publicQuota: PUBLIC, seed, horizonS: HORIZON_S });
+const scenario = (nodes: number, windowS: number, quota: Quota, seed = 1): Scenario => ({
+  nodes,
+  windowS,
+  twoRegions: true,
+  quota,
+  publicQuota: PUBLIC,
+  seed,
+  horizonS: HORIZON_S,
+});
 
 let cpuMs = 0;
 async function run(s: Scenario, plugin: PluginKind): Promise<Result> {
@@ -23,10 +31,15 @@ const secs = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : `>${HORIZON_S}`
 const q = (x: Quota) => `${x.rate}/s burst ${x.burst}${x.background ? `, ${Math.round(x.background * 100)}% taken by other load` : ""}`;
 const row = (label: string, r: Result, bound?: Result) =>
   `| ${label} | ${r.ecrCalls} | ${r.throttled} | ${r.execs} | ${r.failedExecs} | ${r.errImagePull} | ${secs(r.p50)} | ${secs(r.p99)} | ${secs(r.max)} | ${bound ? (r.p99 / bound.p99).toFixed(2) : ""} |`;
-const HEAD = "| | ECR calls | throttled | execs | failed execs | ErrImagePull | p50 s | p99 s | max s | p99 / bound |\n|---|---|---|---|---|---|---|---|---|---|";
+const HEAD =
+  "| | ECR calls | throttled | execs | failed execs | ErrImagePull | p50 s | p99 s | max s | p99 / bound |\n|---|---|---|---|---|---|---|---|---|---|";
 
-console.log(`Fleet scale-out simulation (virtual clock; our real provide() and retry policy; kubelet and Go plugin modelled from source; see README "At fleet scale")`);
-console.log(`Time to credentials: kubelet start → the kubelet holds credentials for every registry the node's pods need (EKS add-on account, ECR Public, the workloads' registries in 1–2 Regions).`);
+console.log(
+  `Fleet scale-out simulation (virtual clock; our real provide() and retry policy; kubelet and Go plugin modelled from source; see README "At fleet scale")`,
+);
+console.log(
+  `Time to credentials: kubelet start → the kubelet holds credentials for every registry the node's pods need (EKS add-on account, ECR Public, the workloads' registries in 1–2 Regions).`,
+);
 console.log(`"bound": what the quota allows: one call per node and Region, queued for a token (never throttled, never failed).\n`);
 
 // 1. Fleet sizes and windows at the quota of the goal: 500/s, half taken by other load.
@@ -52,9 +65,21 @@ const sweeps: Quota[] = [
   { rate: 500, burst: 100, background: 0.5 },
   { rate: 500, burst: 500, background: 0 },
   { rate: 20, burst: 200, background: 0 },
-  ...(FULL ? [{ rate: 500, burst: 100, background: 0 }, { rate: 500, burst: 500, background: 0.25 }, { rate: 20, burst: 200, background: 0.5 }] : []),
+  ...(FULL
+    ? [
+        { rate: 500, burst: 100, background: 0 },
+        { rate: 500, burst: 500, background: 0.25 },
+        { rate: 20, burst: 200, background: 0.5 },
+      ]
+    : []),
 ];
-const sweepAt: [number, number][] = FULL ? [[1000, 10], [10000, 60], [10000, 10]] : [[1000, 10]];
+const sweepAt: [number, number][] = FULL
+  ? [
+      [1000, 10],
+      [10000, 60],
+      [10000, 10],
+    ]
+  : [[1000, 10]];
 for (const [nodes, windowS] of sweepAt) {
   console.log(`\n## Quota sweep, N=${nodes} W=${windowS}s\n`);
   console.log(HEAD);

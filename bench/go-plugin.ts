@@ -31,7 +31,10 @@ function go(args: string[], opts: { cwd?: string; env?: Record<string, string> }
  * build); else built now (a minute on a cold Go build cache). `{ skipped }` says why there is none.
  */
 export function goPlugin(log: (s: string) => void = (s) => console.error(s)): GoPlugin {
-  if (process.env.GO_PLUGIN_BIN) return existsSync(process.env.GO_PLUGIN_BIN) ? { path: process.env.GO_PLUGIN_BIN, built: false } : { skipped: `GO_PLUGIN_BIN=${process.env.GO_PLUGIN_BIN} does not exist` };
+  if (process.env.GO_PLUGIN_BIN)
+    return existsSync(process.env.GO_PLUGIN_BIN)
+      ? { path: process.env.GO_PLUGIN_BIN, built: false }
+      : { skipped: `GO_PLUGIN_BIN=${process.env.GO_PLUGIN_BIN} does not exist` };
   const v = go(["env", "GOVERSION", "GOOS", "GOARCH"]);
   if (!v.ok) return { skipped: `Go is not installed (${v.err.trim().split("\n")[0] || "go env failed"}); install Go to compare with the Go plugin` };
   const [goVersion, goos, goarch] = v.out.trim().split("\n");

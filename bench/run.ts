@@ -33,7 +33,10 @@ if (!measurer) {
 }
 const go = goPlugin();
 
-const fake = await startFakeAws({ latencyMs: LATENCY_MS, tls: { cert: readFileSync(fixture("extra/server-localhost.cert.pem"), "utf8"), key: readFileSync(fixture("extra/server-localhost.key.pem"), "utf8") } });
+const fake = await startFakeAws({
+  latencyMs: LATENCY_MS,
+  tls: { cert: readFileSync(fixture("extra/server-localhost.cert.pem"), "utf8"), key: readFileSync(fixture("extra/server-localhost.key.pem"), "utf8") },
+});
 const scratch = mkdtempSync(join(tmpdir(), "ecr-bench-"));
 try {
   // Every run gets the same environment shape. Ours trusts the test CA through NODE_EXTRA_CA_CERTS,
@@ -87,14 +90,21 @@ try {
     ["same storm: wall ms", oursStorm.wallMs, goStorm?.wallMs, ""],
     ["executable, MB", statSync(BINARY).size / 1e6, hasGo ? statSync(go.path).size / 1e6 : undefined, ""],
   ];
-  console.log(`ecr-credential-provider vs the Go plugin ${GO_PLUGIN_VERSION} (${ROUNDS} interleaved rounds, medians; fake ECR over HTTPS with a test CA, ${LATENCY_MS} ms latency)`);
+  console.log(
+    `ecr-credential-provider vs the Go plugin ${GO_PLUGIN_VERSION} (${ROUNDS} interleaved rounds, medians; fake ECR over HTTPS with a test CA, ${LATENCY_MS} ms latency)`,
+  );
   if (!hasGo) console.log(`Go plugin column skipped: ${go.skipped}`);
   console.log(`| | ours | Go plugin | ours/Go |\n|---|---|---|---|`);
   for (const [name, ours, theirs] of rows) console.log(`| ${name} | ${f1(ours)} | ${theirs === undefined ? "n/a" : f1(theirs)} | ${ratio(ours, theirs)} |`);
-  if (oursStorm.failures || goStorm?.failures) console.log(`storm failures: ours ${oursStorm.failures}${goStorm ? `, Go ${goStorm.failures}` : ""}${oursStorm.firstError ? `; ours: ${oursStorm.firstError}` : ""}${goStorm?.firstError ? `; Go: ${goStorm.firstError.slice(-300)}` : ""}`);
+  if (oursStorm.failures || goStorm?.failures)
+    console.log(
+      `storm failures: ours ${oursStorm.failures}${goStorm ? `, Go ${goStorm.failures}` : ""}${oursStorm.firstError ? `; ours: ${oursStorm.firstError}` : ""}${goStorm?.firstError ? `; Go: ${goStorm.firstError.slice(-300)}` : ""}`,
+    );
   const t = med("trivial", wall);
   const tc = med("trivial", cpu);
-  console.log(`\nagainst the trivial SEA (same pipeline, prints a fixed answer; median wall ${f1(t)} ms, CPU ${f1(tc)} ms, RSS ${f1(med("trivial", rss))} MiB):`);
+  console.log(
+    `\nagainst the trivial SEA (same pipeline, prints a fixed answer; median wall ${f1(t)} ms, CPU ${f1(tc)} ms, RSS ${f1(med("trivial", rss))} MiB):`,
+  );
   console.log(`  warm run wall / trivial = ${ratio(med("warm", wall), t)} (target ≤ 1.15)`);
   console.log(`  cold run CPU beyond the trivial SEA = ${f1(med("cold", cpu) - tc)} ms (target ≤ 45 ms over HTTPS)`);
   console.log(`  warm run CPU beyond the trivial SEA = ${f1(med("warm", cpu) - tc)} ms`);

@@ -265,10 +265,32 @@ function layout(s: Scenario, r: () => number, i: number): NodeModel {
   // The DaemonSet pods reach the kubelet together (one list/watch after registration), 0.5–3 s after it starts.
   const ds = u(500, 3000);
   const pods: NodeModel["pods"] = [
-    { at: ds + u(0, 200), wave: 1, pod: { next: 0, images: [`${EKS(R1)}/amazon-k8s-cni-init:v1.20.4`, `${EKS(R1)}/amazon-k8s-cni:v1.20.4`, `${EKS(R1)}/amazon/aws-network-policy-agent:v1.2.7`] } },
+    {
+      at: ds + u(0, 200),
+      wave: 1,
+      pod: {
+        next: 0,
+        images: [`${EKS(R1)}/amazon-k8s-cni-init:v1.20.4`, `${EKS(R1)}/amazon-k8s-cni:v1.20.4`, `${EKS(R1)}/amazon/aws-network-policy-agent:v1.2.7`],
+      },
+    },
     { at: ds + u(0, 200), wave: 1, pod: { next: 0, images: [`${EKS(R1)}/eks/kube-proxy:v1.33.0-eksbuild.2`] } },
-    { at: ds + u(0, 200), wave: 1, pod: { next: 0, images: [`${EKS(R1)}/eks/eks-pod-identity-agent:v0.1.29`, `${EKS(R1)}/eks/eks-pod-identity-agent:v0.1.29`] } },
-    { at: 0, wave: 2, pod: { next: 0, images: [`${PUBLIC}/ebs-csi-driver/aws-ebs-csi-driver:v1.45.0`, `${PUBLIC}/eks-distro/kubernetes-csi/node-driver-registrar:v2.14.0`, `${PUBLIC}/eks-distro/kubernetes-csi/livenessprobe:v2.16.0`] } },
+    {
+      at: ds + u(0, 200),
+      wave: 1,
+      pod: { next: 0, images: [`${EKS(R1)}/eks/eks-pod-identity-agent:v0.1.29`, `${EKS(R1)}/eks/eks-pod-identity-agent:v0.1.29`] },
+    },
+    {
+      at: 0,
+      wave: 2,
+      pod: {
+        next: 0,
+        images: [
+          `${PUBLIC}/ebs-csi-driver/aws-ebs-csi-driver:v1.45.0`,
+          `${PUBLIC}/eks-distro/kubernetes-csi/node-driver-registrar:v2.14.0`,
+          `${PUBLIC}/eks-distro/kubernetes-csi/livenessprobe:v2.16.0`,
+        ],
+      },
+    },
   ];
   if (s.shape === "wave1") {
     const first = pods.slice(0, 3).map((p) => ({ ...p, pod: { next: 0, images: p.pod.images.slice(0, 1) } }));
@@ -334,7 +356,10 @@ interface Kubelet {
 class NodeTokenStore implements TokenStore {
   private entries = new Map<string, { token: FetchedToken; fetchedAt: Date }>();
   private locks = new Map<string, { release: Promise<void> }>();
-  constructor(private readonly clock: Clock, private readonly epoch: number) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly epoch: number,
+  ) {}
   private date = () => new Date(this.epoch + this.clock.now);
   private fresh(key: string) {
     const e = this.entries.get(key);
@@ -401,7 +426,21 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     if (!b) buckets.set(k, (b = new Bucket(isPublic ? s.publicQuota : s.quota)));
     return b;
   };
-  const res: Result = { plugin, ecrCalls: 0, throttled: 0, execs: 0, failedExecs: 0, killedExecs: 0, errImagePull: 0, p50: 0, p99: 0, max: 0, notDone: 0, events: 0, throttleRetryGapsMs: [] };
+  const res: Result = {
+    plugin,
+    ecrCalls: 0,
+    throttled: 0,
+    execs: 0,
+    failedExecs: 0,
+    killedExecs: 0,
+    errImagePull: 0,
+    p50: 0,
+    p99: 0,
+    max: 0,
+    notDone: 0,
+    events: 0,
+    throttleRetryGapsMs: [],
+  };
   const doneAt: number[] = [];
 
   /** One GetAuthorizationToken: resolves with a token, or rejects as the SDK adapter maps a throttle. */
@@ -410,7 +449,9 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     const lat = latency(r);
     if (plugin === "bound") {
       const wait = b.reserve(clock.now);
-      return clock.sleep(wait + lat, signal).then(() => ({ authorizationToken: TOKEN, expiresAt: new Date(EPOCH + clock.now + 12 * 3600_000), endpoint: "sim" }));
+      return clock
+        .sleep(wait + lat, signal)
+        .then(() => ({ authorizationToken: TOKEN, expiresAt: new Date(EPOCH + clock.now + 12 * 3600_000), endpoint: "sim" }));
     }
     const ok = b.take(clock.now);
     return clock.sleep(lat, signal).then(() => {
@@ -425,7 +466,9 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     const onKill = () => controller.abort(killed.reason);
     killed.addEventListener("abort", onKill, { once: true });
     // The bound has no deadline: it shows what the quota allows, whatever the wait.
-    const deadline = clock.after(plugin === "bound" ? Infinity : DEFAULT_TIMEOUT_MS, () => controller.abort(new UpstreamError("timeout", "overall deadline reached")));
+    const deadline = clock.after(plugin === "bound" ? Infinity : DEFAULT_TIMEOUT_MS, () =>
+      controller.abort(new UpstreamError("timeout", "overall deadline reached")),
+    );
     const signal = controller.signal;
     try {
       await clock.sleep(OURS_START_MS, signal);
@@ -568,13 +611,15 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
       for (const p of later) clock.after(p.wave === 3 ? scheduled + 500 * r() : ready + 500 * r(), () => void sync(p.pod, () => undefined));
     };
     wave1.forEach((p, idx) =>
-      clock.at(t0 + p.at, () =>
-        void sync(p.pod, () => {
-          if (idx === 0 && !awsNodeUp) {
-            awsNodeUp = true;
-            cniReady();
-          }
-        }),
+      clock.at(
+        t0 + p.at,
+        () =>
+          void sync(p.pod, () => {
+            if (idx === 0 && !awsNodeUp) {
+              awsNodeUp = true;
+              cniReady();
+            }
+          }),
       ),
     );
   }

@@ -33,10 +33,16 @@ const MAX_DELAY_MS = 4_000;
  * while a retry spread at random over the next seconds lands when the bucket has refilled. Full
  * jitter keeps the retries of thousands of nodes throttled together from arriving together again;
  * the 8 s cap bounds how long a node waits after the bucket has room. Chosen with the fleet
- * simulation (`npm run bench:fleet`, README "At fleet scale"); test/unit/fleet/retry-policy.test.ts
+ * simulation (`npm run bench:fleet`, README "At fleet scale"); test/integration/fleet-retry.test.ts
  * fails when it regresses.
  */
 export const THROTTLE_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 8_000, maxAttempts: 64 } as const;
+
+/**
+ * Roles Anywhere's refresh policy: 3 attempts (the first included), a shorter backoff: the session
+ * call sits in front of the ECR call within the same deadline.
+ */
+export const RETRY_POLICY_ROLES_ANYWHERE = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2000 } as const;
 
 /** Whether an error is worth another attempt: marked retryable by an adapter. */
 export function isRetryable(err: unknown): boolean {

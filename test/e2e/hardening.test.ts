@@ -125,7 +125,10 @@ describe("upstream faults", () => {
       const v = kubeletAccepts({ stdout: r.stdout, exitCode: r.code ?? -1, configuredApiVersion: V1 });
       assert.ok(v.accepted);
       assert.equal(v.response.cacheDuration, "0s");
-      assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".json")), []);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.endsWith(".json")),
+        [],
+      );
     } finally {
       fake.setEcrMode({ kind: "ok" });
     }

@@ -45,5 +45,8 @@ test("fleet simulation: under throttling no exec fails and p99 time to credentia
   assert.ok(distinct > gaps.length / 4, `throttled retries wait one of only ${distinct} distinct times (${gaps.length} retries): not jittered`);
   const first = gaps.slice().sort((a, b) => a - b);
   const quarter = first[Math.floor(first.length / 4)]!;
-  assert.ok(quarter < 0.5 * first[Math.floor((3 * first.length) / 4)]!, `retry waits are bunched (quartiles ${quarter} ms and ${first[Math.floor((3 * first.length) / 4)]} ms)`);
+  assert.ok(
+    quarter < 0.5 * first[Math.floor((3 * first.length) / 4)]!,
+    `retry waits are bunched (quartiles ${quarter} ms and ${first[Math.floor((3 * first.length) / 4)]} ms)`,
+  );
 });

@@ -15,7 +15,15 @@ test("retryable failures are retried up to the limit with growing, jittered, cap
         calls++;
         throw new UpstreamError("throttled", "x", { retryable: true });
       },
-      { maxAttempts: 4, signal: new AbortController().signal, sleep: noSleep, random: () => 0.999, baseDelayMs: 200, maxDelayMs: 500, onRetry: (_a, _e, d) => delays.push(d) },
+      {
+        maxAttempts: 4,
+        signal: new AbortController().signal,
+        sleep: noSleep,
+        random: () => 0.999,
+        baseDelayMs: 200,
+        maxDelayMs: 500,
+        onRetry: (_a, _e, d) => delays.push(d),
+      },
     ),
     UpstreamError,
   );
@@ -81,14 +89,25 @@ test("with a throttle policy, throttles do not count against maxAttempts and bac
       if (calls <= 6) throw new UpstreamError("throttled", "x", { retryable: true });
       return "ok";
     },
-    { maxAttempts: 2, throttle: { baseDelayMs: 1000, maxDelayMs: 8000, maxAttempts: 64 }, signal: new AbortController().signal, sleep: noSleep, random: () => 0.5, onRetry: (_a, _e, d) => delays.push(d) },
+    {
+      maxAttempts: 2,
+      throttle: { baseDelayMs: 1000, maxDelayMs: 8000, maxAttempts: 64 },
+      signal: new AbortController().signal,
+      sleep: noSleep,
+      random: () => 0.5,
+      onRetry: (_a, _e, d) => delays.push(d),
+    },
   );
   assert.equal(v, "ok");
   assert.deepEqual(delays, [500, 1000, 2000, 4000, 4000, 4000]);
 });
 
 test("a fault after throttles still counts against maxAttempts", async () => {
-  const errors = [new UpstreamError("throttled", "t", { retryable: true }), new UpstreamError("upstream_5xx", "a", { retryable: true }), new UpstreamError("upstream_5xx", "b", { retryable: true })];
+  const errors = [
+    new UpstreamError("throttled", "t", { retryable: true }),
+    new UpstreamError("upstream_5xx", "a", { retryable: true }),
+    new UpstreamError("upstream_5xx", "b", { retryable: true }),
+  ];
   let calls = 0;
   await assert.rejects(
     withRetries(
