@@ -60,16 +60,15 @@ for (const nodes of [100, 1000, 10000]) {
 
 // 2. The quota swept: burst 0…500 for the 500/s quota, other load 0 or 50 %, and the legacy 20/s with a 200 burst.
 const sweeps: Quota[] = [
-  { rate: 500, burst: 0, background: 0 },
   { rate: 500, burst: 0, background: 0.5 },
-  { rate: 500, burst: 100, background: 0.5 },
   { rate: 500, burst: 500, background: 0 },
   { rate: 20, burst: 200, background: 0 },
+  { rate: 20, burst: 200, background: 0.5 },
   ...(FULL
     ? [
-        { rate: 500, burst: 100, background: 0 },
+        { rate: 500, burst: 0, background: 0 },
+        { rate: 500, burst: 100, background: 0.5 },
         { rate: 500, burst: 500, background: 0.25 },
-        { rate: 20, burst: 200, background: 0.5 },
       ]
     : []),
 ];
