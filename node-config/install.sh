@@ -390,6 +390,8 @@ validate() {
 			set -- "$BIN_DIR/$NAME" doctor --config "$(dirname "$CONFIG_FILE")/.$(basename "$CONFIG_FILE").new" --bin-dir "$BIN_DIR" --kubelet-flags none --offline
 		fi
 	fi
+	# Talos runs the plugin in its kubelet image (Debian 12), never in the extension tree: check against that.
+	if [ "$DISTRO" = talos ]; then set -- "$@" --runtime talos; fi
 	if "$@" >"$TMP/doctor.out" 2>&1; then
 		rc=0
 	else

@@ -5,12 +5,13 @@
 // the root borrows this host's system libraries so the runtime check sees a real node.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
 import { BINARY, binaryAvailable } from "../helpers/run-binary.ts";
+import { linkHostRuntime } from "../helpers/scratch-root.ts";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const KIT = join(REPO, "node-config");
@@ -49,12 +50,7 @@ const GENERATED: Array<[string, string[]]> = [
 let root: string;
 before(() => {
   root = mkdtempSync(join(tmpdir(), "ecp-shipped-"));
-  // System libraries from this host, as a node has them (the runtime check reads them under --root).
-  for (const d of ["lib", "lib64", "usr/lib", "usr/lib64"]) {
-    if (!existsSync(`/${d}`)) continue;
-    mkdirSync(join(root, d, ".."), { recursive: true });
-    symlinkSync(`/${d}`, join(root, d));
-  }
+  linkHostRuntime(root); // the runtime check reads the C runtime under --root
   mkdirSync(join(root, BIN_DIR), { recursive: true });
   symlinkSync(BINARY, join(root, BIN_DIR, "ecr-credential-provider"));
   // The Roles Anywhere key layout from node-config/README.md.
