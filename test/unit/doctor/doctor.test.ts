@@ -172,13 +172,13 @@ describe("runDoctor output and usage", () => {
 describe("matchImages case", () => {
   const provider = (matchImages: string[]) => ({ name: "ecr-credential-provider", matchImages, defaultCacheDuration: "12h", apiVersion: "credentialprovider.kubelet.k8s.io/v1", args: [], env: [] }) as any;
   it("an upper-case pattern alone is a warning (lower-case images would not match it)", async () => {
-    const { matchFindings } = await import("../../src/doctor/checks.ts");
+    const { matchFindings } = await import("../../../src/doctor/checks.ts");
     const p = provider(["*.DKR.ECR.*.AMAZONAWS.COM"]);
     const f = matchFindings(p, [p], undefined, []);
     assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["warn match-images"]);
   });
   it("an upper-case pattern beside its lower-case form is deliberate, and still an ECR host", async () => {
-    const { matchFindings } = await import("../../src/doctor/checks.ts");
+    const { matchFindings } = await import("../../../src/doctor/checks.ts");
     const p = provider(["*.dkr.ecr.*.amazonaws.com", "*.DKR.ECR.*.AMAZONAWS.COM"]);
     const f = matchFindings(p, [p], undefined, []);
     assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["ok match-images"]);
