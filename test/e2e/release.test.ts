@@ -30,7 +30,8 @@ function docFiles(): string[] {
 /** Shell assignments like PKG=ecr-credential-provider-$VERSION-linux-$ARCH, expanded where used. */
 function expandShellVars(text: string): string {
   const vars = new Map<string, string>();
-  for (const m of text.matchAll(/^\s*([A-Z][A-Z0-9_]*)=([^\s;`]+)\s*$/gm)) if (!["VERSION", "ARCH"].includes(m[1]!) && !m[2]!.includes("$(")) vars.set(m[1]!, m[2]!);
+  for (const m of text.matchAll(/^\s*([A-Z][A-Z0-9_]*)=([^\s;`]+)\s*$/gm))
+    if (!["VERSION", "ARCH"].includes(m[1]!) && !m[2]!.includes("$(")) vars.set(m[1]!, m[2]!);
   let out = text;
   for (const [k, v] of vars) out = out.replace(new RegExp(String.raw`\$\{${k}\}|\$${k}\b`, "g"), v);
   return out;
@@ -52,7 +53,10 @@ function references(file: string): Array<{ ref: string; line: number }> {
 /** Concrete names for one reference, per architecture naming scheme (release: amd64/arm64; dist/: x64/arm64). */
 function expansions(ref: string): string[][] {
   const base = ref.replace(new RegExp(VER.replace(String.raw`|\d+\.\d+\.\d+`, ""), "g"), VERSION);
-  return [["amd64", "arm64"], ["x64", "arm64"]].map((scheme) => {
+  return [
+    ["amd64", "arm64"],
+    ["x64", "arm64"],
+  ].map((scheme) => {
     let words = [base];
     const step = (re: RegExp, alts: (m: string) => string[]) => {
       words = words.flatMap((w) => {
@@ -89,7 +93,12 @@ describe("release artifacts", { skip, timeout: 600_000 }, () => {
 
   it("names tarballs, .debs and the URL layout Go-style (amd64/arm64), one tarball per architecture", () => {
     for (const a of release.arches) {
-      for (const f of [`${NAME}-${VERSION}-linux-${a}.tar.gz`, `${NAME}_${VERSION}_${a}.deb`, `v${VERSION}/linux/${a}/${NAME}-linux-${a}`, `v${VERSION}/linux/${a}/${NAME}-linux-${a}.sha256`]) {
+      for (const f of [
+        `${NAME}-${VERSION}-linux-${a}.tar.gz`,
+        `${NAME}_${VERSION}_${a}.deb`,
+        `v${VERSION}/linux/${a}/${NAME}-linux-${a}`,
+        `v${VERSION}/linux/${a}/${NAME}-linux-${a}.sha256`,
+      ]) {
         assert.ok(release.files.includes(f), `${f} missing from ${release.files.join(" ")}`);
       }
     }
@@ -102,7 +111,11 @@ describe("release artifacts", { skip, timeout: 600_000 }, () => {
       if (name.startsWith("dist/release/")) return release.files.includes(name.slice("dist/release/".length));
       if (name.startsWith("dist/")) return existsSync(join(REPO, name));
       if (name.includes("/")) return release.files.includes(name) || tarEntries.has(name);
-      return release.files.some((f) => f.split("/").pop() === name) || [...tarEntries].some((e) => e.split("/").pop() === name) || existsSync(join(REPO, "dist", name));
+      return (
+        release.files.some((f) => f.split("/").pop() === name) ||
+        [...tarEntries].some((e) => e.split("/").pop() === name) ||
+        existsSync(join(REPO, "dist", name))
+      );
     };
     const built = new Set([...release.arches, ...builtArches(), ...builtArches().map((a) => (a === "amd64" ? "x64" : a))]);
     const bad: string[] = [];
@@ -120,7 +133,9 @@ describe("release artifacts", { skip, timeout: 600_000 }, () => {
         if (!sets.some((here) => here.length > 0 && here.every(produced))) bad.push(`${relative(REPO, file)}:${line}: ${ref}`);
       }
     }
-    t.diagnostic(`${checked} references checked against ${release.files.length} release files and ${tarEntries.size} tarball entries${unbuilt.length ? `; ${unbuilt.length} only name architectures not built here: ${unbuilt.join(" ")}` : ""}`);
+    t.diagnostic(
+      `${checked} references checked against ${release.files.length} release files and ${tarEntries.size} tarball entries${unbuilt.length ? `; ${unbuilt.length} only name architectures not built here: ${unbuilt.join(" ")}` : ""}`,
+    );
     assert.ok(checked >= 20, `only ${checked} references found: is the pattern still right?`);
     assert.deepEqual(bad, [], `not produced by npm run release:\n${bad.join("\n")}`);
   });
@@ -133,8 +148,15 @@ describe("release artifacts", { skip, timeout: 600_000 }, () => {
       assert.equal(run("tar", ["-xzf", join(release.dir, `${top}.tar.gz`), "-C", dir]).status, 0);
       assert.deepEqual(readdirSync(dir), [top]);
       const sums = readFileSync(join(dir, top, "SHA256SUMS"), "utf8");
-      const listed = sums.trim().split("\n").map((l) => l.slice(66));
-      const files = run("find", [".", "-type", "f", "!", "-name", "SHA256SUMS"], { cwd: join(dir, top) }).stdout.trim().split("\n").map((f) => f.replace(/^\.\//, "")).sort();
+      const listed = sums
+        .trim()
+        .split("\n")
+        .map((l) => l.slice(66));
+      const files = run("find", [".", "-type", "f", "!", "-name", "SHA256SUMS"], { cwd: join(dir, top) })
+        .stdout.trim()
+        .split("\n")
+        .map((f) => f.replace(/^\.\//, ""))
+        .sort();
       assert.deepEqual([...listed].sort(), files);
       const check = run("sha256sum", ["--check", "--strict", "SHA256SUMS"], { cwd: join(dir, top) });
       assert.equal(check.status, 0, check.stdout + check.stderr);
@@ -163,7 +185,7 @@ describe("release artifacts", { skip, timeout: 600_000 }, () => {
     assert.ok(existsSync(join(r.root, "var/lib/rancher/credentialprovider/bin", NAME)));
   });
 
-  it("a tarball whose executable does not match its SHA256SUMS is refused (exit 5), nothing installed", () => {
+  it("a tarball whose executable does not match its SHA256SUMS is refused (exit 67), nothing installed", () => {
     const top = `${NAME}-${VERSION}-linux-${HOST_ARCH}`;
     const dir = join(scratch, "tamper");
     mkdirSync(dir);
@@ -173,7 +195,7 @@ describe("release artifacts", { skip, timeout: 600_000 }, () => {
     assert.equal(run("tar", ["-cf", tarball, "-C", dir, top]).status, 0);
     rmSync(dir, { recursive: true, force: true });
     const r = installAlone(tarball, "tampered");
-    assert.equal(r.status, 5, r.stdout + r.stderr);
+    assert.equal(r.status, 67, r.stdout + r.stderr); // EX_UNVERIFIED
     assert.match(r.stderr, /checksum mismatch/);
     assert.ok(!existsSync(join(r.root, "var/lib/rancher")));
   });
@@ -181,8 +203,11 @@ describe("release artifacts", { skip, timeout: 600_000 }, () => {
   it("the release SHA256SUMS covers every file of the release", () => {
     const check = run("sha256sum", ["--check", "--strict", "SHA256SUMS"], { cwd: release.dir });
     assert.equal(check.status, 0, check.stdout + check.stderr);
-    const listed = readFileSync(join(release.dir, "SHA256SUMS"), "utf8").trim().split("\n").map((l) => l.slice(66)).sort();
+    const listed = readFileSync(join(release.dir, "SHA256SUMS"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.slice(66))
+      .sort();
     assert.deepEqual(listed, release.files.filter((f) => f !== "SHA256SUMS").sort());
   });
 });
-

@@ -20,7 +20,8 @@ const KEY_DIR = "/etc/ecr-credential-provider/roles-anywhere";
 const isRoot = process.getuid?.() === 0;
 
 const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
-const docs = (f: string): any[] => (f.endsWith(".json") ? [JSON.parse(readFileSync(f, "utf8"))] : parseAllDocuments(readFileSync(f, "utf8")).map((d) => d.toJS()));
+const docs = (f: string): any[] =>
+  f.endsWith(".json") ? [JSON.parse(readFileSync(f, "utf8"))] : parseAllDocuments(readFileSync(f, "utf8")).map((d) => d.toJS());
 
 /** Every shipped config as [label, path relative to the scratch root's /shipped, or the embedded document]. */
 function shippedConfigs(): Array<{ label: string; file?: string; embedded?: unknown }> {
@@ -30,11 +31,15 @@ function shippedConfigs(): Array<{ label: string; file?: string; embedded?: unkn
     if (rel.includes("credential-provider-config.d/")) continue; // checked as a directory below
     for (const d of docs(f)) {
       if (d?.kind === "CredentialProviderConfig") out.push({ label: rel, file: f });
-      else if (d?.machine?.kubelet?.credentialProviderConfig) out.push({ label: `${rel} (machine.kubelet.credentialProviderConfig)`, embedded: d.machine.kubelet.credentialProviderConfig });
-      else if (d?.kind === "KubeCredentialProviderConfig" || (d?.configuration?.kind === "CredentialProviderConfig")) out.push({ label: `${rel} (configuration)`, embedded: d.configuration });
+      else if (d?.machine?.kubelet?.credentialProviderConfig)
+        out.push({ label: `${rel} (machine.kubelet.credentialProviderConfig)`, embedded: d.machine.kubelet.credentialProviderConfig });
+      else if (d?.kind === "KubeCredentialProviderConfig" || d?.configuration?.kind === "CredentialProviderConfig")
+        out.push({ label: `${rel} (configuration)`, embedded: d.configuration });
     }
   }
-  for (const d of walk(KIT).filter((f) => f.endsWith("credential-provider-config.d/" + f.split("/").pop())).map((f) => join(f, ".."))) {
+  for (const d of walk(KIT)
+    .filter((f) => f.endsWith("credential-provider-config.d/" + f.split("/").pop()))
+    .map((f) => join(f, ".."))) {
     if (!out.some((o) => o.file === d)) out.push({ label: `${relative(KIT, d)}/ (directory)`, file: d });
   }
   return out;
@@ -44,7 +49,10 @@ function shippedConfigs(): Array<{ label: string; file?: string; embedded?: unkn
 const GENERATED: Array<[string, string[]]> = [
   ["install.sh --print-config", []],
   ["install.sh --print-config --service-account", ["--service-account"]],
-  ["install.sh --print-config --registry-alias … --log-level debug --no-cache", ["--registry-alias", "mirror.example.internal=111122223333.dkr.ecr.us-east-1.amazonaws.com", "--log-level", "debug", "--no-cache"]],
+  [
+    "install.sh --print-config --registry-alias … --log-level debug --no-cache",
+    ["--registry-alias", "mirror.example.internal=111122223333.dkr.ecr.us-east-1.amazonaws.com", "--log-level", "debug", "--no-cache"],
+  ],
 ];
 
 let root: string;
@@ -55,7 +63,11 @@ before(() => {
   symlinkSync(BINARY, join(root, BIN_DIR, "ecr-credential-provider"));
   // The Roles Anywhere key layout from node-config/README.md.
   mkdirSync(join(root, KEY_DIR), { recursive: true, mode: 0o700 });
-  for (const [f, mode] of [["certificate.pem", 0o644], ["intermediates.pem", 0o644], ["private-key.pem", 0o600]] as const) {
+  for (const [f, mode] of [
+    ["certificate.pem", 0o644],
+    ["intermediates.pem", 0o644],
+    ["private-key.pem", 0o600],
+  ] as const) {
     writeFileSync(join(root, KEY_DIR, f), "-----BEGIN PLACEHOLDER-----\n");
     chmodSync(join(root, KEY_DIR, f), mode);
   }
@@ -64,7 +76,10 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function doctor(config: string): { code: number | null; out: string } {
-  const r = spawnSync(BINARY, ["doctor", "--offline", "--root", root, "--config", config, "--bin-dir", BIN_DIR, "--kubelet-flags", "none"], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+  const r = spawnSync(BINARY, ["doctor", "--offline", "--root", root, "--config", config, "--bin-dir", BIN_DIR, "--kubelet-flags", "none"], {
+    encoding: "utf8",
+    env: { PATH: "/usr/bin:/bin" },
+  });
   return { code: r.status, out: (r.stdout ?? "") + (r.stderr ?? "") };
 }
 const noisy = (out: string) => out.split("\n").filter((l) => /^(warn|fail)\b/.test(l));
@@ -75,7 +90,9 @@ describe("doctor --offline is quiet on every shipped config", { skip: !binaryAva
     assert.ok(shipped.length >= 8, shipped.map((s) => s.label).join("\n"));
   });
   for (const s of shipped) {
-    const needsRootKey = s.file ? readFileSync(statSync(s.file).isDirectory() ? walk(s.file)[0]! : s.file, "utf8").includes("--roles-anywhere-private-key") : false;
+    const needsRootKey = s.file
+      ? readFileSync(statSync(s.file).isDirectory() ? walk(s.file)[0]! : s.file, "utf8").includes("--roles-anywhere-private-key")
+      : false;
     it(s.label, { skip: needsRootKey && !isRoot && "the Roles Anywhere key must be owned by root: run as root" }, () => {
       let inRoot: string;
       if (s.file) {
@@ -92,7 +109,7 @@ describe("doctor --offline is quiet on every shipped config", { skip: !binaryAva
   }
   for (const [label, args] of GENERATED) {
     it(label, () => {
-      const g = spawnSync("sh", [join(KIT, "install.sh"), "--print-config", ...args], { encoding: "utf8" });
+      const g = spawnSync("sh", [join(KIT, "install.sh"), "--print-config", "--binary", BINARY, ...args], { encoding: "utf8" });
       assert.equal(g.status, 0, g.stderr);
       const inRoot = `/shipped/${label.replace(/\W+/g, "_")}.yaml`;
       writeFileSync(join(root, inRoot), g.stdout);

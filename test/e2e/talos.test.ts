@@ -43,7 +43,10 @@ describe("Talos system extension", { skip: !binaryAvailable() && `${BINARY} miss
     assert.deepEqual(readdirSync(join(ext, "rootfs", "usr")), ["local"]);
     const patch = parse(readFileSync(join(ext, "machine-config-patch.yaml"), "utf8"));
     assert.equal(patch.machine.kubelet.credentialProviderConfig.kind, "CredentialProviderConfig");
-    assert.doesNotMatch(readFileSync(join(ext, "manifest.yaml"), "utf8") + readFileSync(join(REPO, "node-config/wiring/talos/extension/manifest.yaml"), "utf8"), /static build/);
+    assert.doesNotMatch(
+      readFileSync(join(ext, "manifest.yaml"), "utf8") + readFileSync(join(REPO, "node-config/wiring/talos/extension/manifest.yaml"), "utf8"),
+      /static build/,
+    );
   });
 
   it("the extension's executable runs in the Talos kubelet image, and doctor there is quiet", { skip: chrootSkip(), timeout: 900_000 }, (t) => {
@@ -61,10 +64,28 @@ describe("Talos system extension", { skip: !binaryAvailable() && `${BINARY} miss
       writeFileSync(join(root, "etc/kubernetes/kubelet-credentialproviderconfig.yaml"), stringify(cfg));
       const version = runInChroot(root, `${EXT_BIN}/ecr-credential-provider`, ["--version"]);
       assert.equal(version.status, 0, version.stderr);
-      const doctor = runInChroot(root, `${EXT_BIN}/ecr-credential-provider`, ["doctor", "--offline", "--config", "/etc/kubernetes/kubelet-credentialproviderconfig.yaml", "--bin-dir", EXT_BIN, "--kubelet-flags", "none"]);
+      const doctor = runInChroot(root, `${EXT_BIN}/ecr-credential-provider`, [
+        "doctor",
+        "--offline",
+        "--config",
+        "/etc/kubernetes/kubelet-credentialproviderconfig.yaml",
+        "--bin-dir",
+        EXT_BIN,
+        "--kubelet-flags",
+        "none",
+      ]);
       assert.equal(doctor.status, 0, doctor.stdout + doctor.stderr);
-      assert.deepEqual(doctor.stdout.split("\n").filter((l) => /^(warn|fail)\b/.test(l)), [], doctor.stdout);
-      t.diagnostic(doctor.stdout.split("\n").filter((l) => /runtime/.test(l)).join("\n"));
+      assert.deepEqual(
+        doctor.stdout.split("\n").filter((l) => /^(warn|fail)\b/.test(l)),
+        [],
+        doctor.stdout,
+      );
+      t.diagnostic(
+        doctor.stdout
+          .split("\n")
+          .filter((l) => /runtime/.test(l))
+          .join("\n"),
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

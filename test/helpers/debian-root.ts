@@ -11,7 +11,13 @@ const CACHE = join(ROOT, ".cache", "debootstrap");
 export const DEB_ARCH = process.arch === "arm64" ? "arm64" : "amd64";
 
 export function sh(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input ?? "", env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 32 << 20 });
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    input: opts.input ?? "",
+    env: opts.env ?? process.env,
+    timeout: opts.timeout ?? 120_000,
+    maxBuffer: 32 << 20,
+  });
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
 }
 export const have = (cmd: string) => sh("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -22,7 +28,10 @@ export function aptMirror(): { mirror: string; suite: string } {
     if (!existsSync(f)) continue;
     const text = readFileSync(f, "utf8");
     const m = /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+\S+\s+main/m.exec(text);
-    if (m) { mirror = m[1]!; break; }
+    if (m) {
+      mirror = m[1]!;
+      break;
+    }
   }
   const osr = existsSync("/etc/os-release") ? readFileSync("/etc/os-release", "utf8") : "";
   const suite = /^VERSION_CODENAME=(\w+)/m.exec(osr)?.[1] ?? "bookworm";
@@ -73,7 +82,6 @@ export function runInChroot(root: string, exe: string, args: string[], env: Node
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
   });
 }
-
 
 /** Why a chroot test cannot run here (not root, tools missing), or false. */
 export function chrootSkip(): string | false {

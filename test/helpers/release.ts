@@ -39,7 +39,16 @@ const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(jo
 /** Hash of everything the release is made from: the build's checksums and info, the packaging code, node-config/, the docs it ships. */
 function inputsKey(dist: string): string {
   const h = createHash("sha256");
-  const files = [join(dist, "SHA256SUMS"), join(dist, "build-info.json"), join(REPO, "scripts", "release.mjs"), join(REPO, "build.mjs"), join(REPO, "package.json"), join(REPO, "LICENSE"), join(REPO, "README.md"), ...walk(join(REPO, "node-config")).sort()];
+  const files = [
+    join(dist, "SHA256SUMS"),
+    join(dist, "build-info.json"),
+    join(REPO, "scripts", "release.mjs"),
+    join(REPO, "build.mjs"),
+    join(REPO, "package.json"),
+    join(REPO, "LICENSE"),
+    join(REPO, "README.md"),
+    ...walk(join(REPO, "node-config")).sort(),
+  ];
   for (const f of files) h.update(relative(REPO, f)).update("\0").update(readFileSync(f)).update("\0");
   return h.digest("hex").slice(0, 16);
 }
@@ -62,30 +71,40 @@ export function localRelease(label: string, dist = join(REPO, "dist")): LocalRel
       rmSync(tmp, { recursive: true, force: true });
       throw new Error(`release.mjs failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
     }
-    if (existsSync(join(dir, "SHA256SUMS"))) rmSync(tmp, { recursive: true, force: true }); // another test file won the race
+    if (existsSync(join(dir, "SHA256SUMS")))
+      rmSync(tmp, { recursive: true, force: true }); // another test file won the race
     else {
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
     }
-    for (const old of readdirSync(CACHE)) if (old.startsWith(prefix) && join(CACHE, old) !== dir && !old.includes(".tmp-")) rmSync(join(CACHE, old), { recursive: true, force: true });
+    for (const old of readdirSync(CACHE))
+      if (old.startsWith(prefix) && join(CACHE, old) !== dir && !old.includes(".tmp-")) rmSync(join(CACHE, old), { recursive: true, force: true });
   }
   return { dir, arches, files: walk(dir).map((f) => relative(dir, f)) };
 }
 
 /** dist/'s sources built once more as version `version` (host architecture only), kept in .cache/ like the release. */
 export function bumpedBuild(version: string): string {
-  const key = createHash("sha256").update(readFileSync(join(REPO, "dist", "SHA256SUMS"))).update(version).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(readFileSync(join(REPO, "dist", "SHA256SUMS")))
+    .update(version)
+    .digest("hex")
+    .slice(0, 16);
   const prefix = "test-build-bumped-";
   const dir = join(CACHE, `${prefix}${key}`);
   if (existsSync(join(dir, "build-info.json"))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
-  const r = spawnSync(process.execPath, [join(REPO, "build.mjs"), "--host-only", "--skip-smoke", "--quiet", "--out-dir", tmp, "--version", version], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [join(REPO, "build.mjs"), "--host-only", "--skip-smoke", "--quiet", "--out-dir", tmp, "--version", version], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`build.mjs --version ${version} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
-  for (const old of readdirSync(CACHE)) if (old.startsWith(prefix) && join(CACHE, old) !== dir && !old.includes(".tmp-")) rmSync(join(CACHE, old), { recursive: true, force: true });
+  for (const old of readdirSync(CACHE))
+    if (old.startsWith(prefix) && join(CACHE, old) !== dir && !old.includes(".tmp-")) rmSync(join(CACHE, old), { recursive: true, force: true });
   return dir;
 }
