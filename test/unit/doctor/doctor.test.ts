@@ -220,9 +220,9 @@ describe("runtime: the Talos kubelet image, not the extension tree", () => {
     const code = await runDoctor([...argv, "--config", "/credential-provider-config.yaml", "--bin-dir", TALOS_BIN, "--offline", "--json"], deps);
     return { code, checks: (JSON.parse(lines.join("\n")) as { checks: Finding[] }).checks.filter((f) => f.check === "runtime") };
   };
-  it("the extension tree itself has no loader, glibc or libstdc++ (what made install.sh exit 4)", async () => {
+  it("the extension tree itself has no loader, glibc or libstdc++ (what made install.sh refuse the Talos build)", async () => {
     const { code, checks } = await run([]);
-    assert.equal(code, 1);
+    assert.equal(code, DOCTOR_EXIT.failed);
     assert.ok(checks.some((f) => f.status === "fail" && /ld-linux-x86-64/.test(f.message)));
   });
   it("--runtime talos checks against debian-base:bookworm: loader, glibc 2.36, libstdc++ are there", async () => {
@@ -237,7 +237,7 @@ describe("runtime: the Talos kubelet image, not the extension tree", () => {
   });
   it("refuses an unknown --runtime", async () => {
     const { deps, lines } = makeDeps();
-    assert.equal(await runDoctor(["--runtime", "alpine"], deps), 2);
+    assert.equal(await runDoctor(["--runtime", "alpine"], deps), DOCTOR_EXIT.usage);
     assert.match(lines.join("\n"), /--runtime must be node or talos/);
   });
 });
