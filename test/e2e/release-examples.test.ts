@@ -229,10 +229,13 @@ describe("node-config examples, end to end against a local release", { skip, tim
     const part = ig.spec.additionalUserData.find((p: { type: string }) => p.type === "text/x-shellscript");
     const r = await root.run(part.content, { RELEASE_URL: releaseUrl });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(
-      readFileSync(join(root.upper, "etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf"), "utf8"),
-      /ExecStart=\/usr\/local\/bin\/kubelet "\$DAEMON_ARGS" .*--image-credential-provider-bin-dir=\/opt\/ecr-credential-provider\/bin/,
-    );
+    // Our drop-in (whatever install.sh names it) re-states nodeup's ExecStart with the two flags after it.
+    const dropIns = join(root.upper, "etc/systemd/system/kubelet.service.d");
+    const ours = readdirSync(dropIns)
+      .map((f) => readFileSync(join(dropIns, f), "utf8"))
+      .filter((t) => t.includes("ecr-credential-provider"));
+    assert.equal(ours.length, 1, `expected one drop-in of ours in ${dropIns}`);
+    assert.match(ours[0]!, /ExecStart=\/usr\/local\/bin\/kubelet .*--image-credential-provider-bin-dir=\/opt\/ecr-credential-provider\/bin/);
     assertShippedConfig(root, "etc/ecr-credential-provider/credential-provider-config.yaml");
     assertTmpClean(root);
     // nodeup's DAEMON_ARGS keep its own two flags; ours come after them and the kubelet takes the last.

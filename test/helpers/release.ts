@@ -54,6 +54,26 @@ function inputsKey(dist: string): string {
 }
 
 /**
+ * Test files run in parallel: the first to need a release packages it (holding `<dir>.lock`), the
+ * others wait for it instead of packaging the same thing again. Returns true when `dir` is ready.
+ */
+function waitForOther(dir: string): boolean {
+  const lock = `${dir}.lock`;
+  mkdirSync(CACHE, { recursive: true });
+  try {
+    mkdirSync(lock);
+    process.once("exit", () => rmSync(lock, { recursive: true, force: true }));
+    return false; // ours to make
+  } catch {
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 900 && existsSync(lock); i++) Atomics.wait(sleeper, 0, 0, 1000);
+    if (existsSync(join(dir, "SHA256SUMS"))) return true;
+    rmSync(lock, { recursive: true, force: true }); // the other process died; make it here
+    return waitForOther(dir);
+  }
+}
+
+/**
  * The release of `dist` (default dist/), packaged once per content and kept in .cache/.
  * `label` separates independent releases (a bumped-version build) so pruning keeps both.
  */
@@ -61,7 +81,7 @@ export function localRelease(label: string, dist = join(REPO, "dist")): LocalRel
   const arches = builtArches(dist);
   const prefix = `test-release-${label}-`;
   const dir = join(CACHE, `${prefix}${inputsKey(dist)}`);
-  if (!existsSync(join(dir, "SHA256SUMS"))) {
+  if (!existsSync(join(dir, "SHA256SUMS")) && !waitForOther(dir)) {
     mkdirSync(CACHE, { recursive: true });
     const tmp = `${dir}.tmp-${process.pid}`;
     const args = [join(REPO, "scripts", "release.mjs"), "--out-dir", tmp, "--targets", arches.map((a) => `linux-${a}`).join(",")];
@@ -69,6 +89,7 @@ export function localRelease(label: string, dist = join(REPO, "dist")): LocalRel
     const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 16 << 20 });
     if (r.status !== 0) {
       rmSync(tmp, { recursive: true, force: true });
+      rmSync(`${dir}.lock`, { recursive: true, force: true });
       throw new Error(`release.mjs failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
     }
     if (existsSync(join(dir, "SHA256SUMS")))
@@ -77,8 +98,9 @@ export function localRelease(label: string, dist = join(REPO, "dist")): LocalRel
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
     }
+    rmSync(`${dir}.lock`, { recursive: true, force: true });
     for (const old of readdirSync(CACHE))
-      if (old.startsWith(prefix) && join(CACHE, old) !== dir && !old.includes(".tmp-")) rmSync(join(CACHE, old), { recursive: true, force: true });
+      if (old.startsWith(prefix) && join(CACHE, old) !== dir && !/\.(tmp-\d+|lock)$/.test(old)) rmSync(join(CACHE, old), { recursive: true, force: true });
   }
   return { dir, arches, files: walk(dir).map((f) => relative(dir, f)) };
 }
