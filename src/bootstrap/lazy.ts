@@ -7,3 +7,6 @@ export const loadDoctor = async () => {
   const [doctor, probe] = await Promise.all([import("../doctor/index.ts"), import("../doctor/probe.ts")]);
   return { createNodeDoctorDeps: doctor.createNodeDoctorDeps, runDoctor: doctor.runDoctor, probeImage: probe.probeImage };
 };
+
+/** `cache list|clear`: evaluated only when that subcommand runs. */
+export const loadCacheAdmin = async () => import("../cache/admin.ts");

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       env: process.env,
       now: () => new Date(),
       version,
+      stdinIsTTY: process.stdin.isTTY === true,
       readFileSync: (p) => readFileSync(p),
       openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date() }),
       loadReport: (): Record<string, string> => {
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
       },
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
       createFetcher: async (ctx) => (await loadLazy()).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
+      runCache: async (args, { config, aliases, writeStdout }) =>
+        (await (await loadLazy()).loadCacheAdmin()).runCacheCommand(args, { dir: config.cacheDir, output: config.output, aliases, now: () => new Date(), writeStdout }),
       runDoctor: async (args, { writeStdout }) => {
         const lazy = await (await loadLazy()).loadDoctor();
         const deps = lazy.createNodeDoctorDeps({

@@ -46,7 +46,11 @@ export const IDENTITY_ENV = [
   ENV_ENDPOINT_ROLESANYWHERE,
 ] as const;
 
-export type Command = "plugin" | "check" | "doctor" | "version" | "help";
+export type Command = "plugin" | "check" | "doctor" | "cache" | "version" | "help";
+/** Subcommands with their own usage (`check --help`…). */
+export type HelpTopic = "check" | "doctor" | "cache";
+/** Where a setting came from, for the debug log. */
+export type SettingSource = "flag" | "env" | "default";
 
 export interface RolesAnywhereSettings {
   certificate: string;
@@ -65,8 +69,12 @@ export interface RolesAnywhereSettings {
 
 export interface Config {
   command: Command;
-  /** `check IMAGE` → [IMAGE]; `doctor …` → its own arguments, untouched. */
+  /** `check IMAGE` → [IMAGE]; `cache clear X` → ["clear", X]; `doctor …` → its own arguments, checked against DOCTOR_OPTIONS. */
   commandArgs: readonly string[];
+  /** `help`: the subcommand whose usage was asked for (`check --help`), or none for the whole help. */
+  helpTopic?: HelpTopic;
+  /** Each flag of FLAGS: given as a flag, through its environment twin, or the default. */
+  sources: Readonly<Record<string, SettingSource>>;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** `check`'s output format. */
@@ -111,6 +119,28 @@ export const FLAGS: Record<string, FlagSpec> = {
   "roles-anywhere-role-session-name": { kind: "string", help: "role session name (the profile must accept it)" },
 };
 
+/**
+ * doctor's own options (doctor/index.ts parses with this table; they have no environment twin).
+ * `value` names the argument of a valued option; without it the option is a switch.
+ */
+export const DOCTOR_OPTIONS: Record<string, { value?: string; help: string }> = {
+  config: { value: "PATH", help: "the credential provider config to check (default: from the kubelet's flags)" },
+  "bin-dir": { value: "DIR", help: "the kubelet's --image-credential-provider-bin-dir (default: from its flags)" },
+  "kubelet-flags": { value: "auto|none|FILE", help: "read the kubelet's flags from the running kubelet (auto), a file (unit, drop-in, env file, NodeConfig, JoinConfiguration, k3s config) or not at all" },
+  image: { value: "IMAGE", help: "check that matchImages covers IMAGE, then fetch a token for it with the provider's own args and env" },
+  root: { value: "DIR", help: "read every node path under DIR (an image being baked, a chroot)" },
+  json: { help: "one JSON object per check" },
+  offline: { help: "no AWS call" },
+};
+
+/** Usage lines of each subcommand; `--help` prints them with the flags that apply. */
+const USAGE: Record<HelpTopic | "plugin", string> = {
+  plugin: "ecr-credential-provider [get-credentials] [FLAGS]   kubelet mode: a CredentialProviderRequest on stdin, the response on stdout",
+  check: "ecr-credential-provider check IMAGE [FLAGS]         the whole flow for IMAGE: where the answer came from (cache or AWS, which credentials), never the password; --no-cache forces a live call",
+  doctor: `ecr-credential-provider doctor ${Object.entries(DOCTOR_OPTIONS).map(([n, o]) => `[--${n}${o.value ? ` ${o.value}` : ""}]`).join(" ")}`,
+  cache: "ecr-credential-provider cache list [--output=text|json] [--cache-dir DIR]\n  ecr-credential-provider cache clear [REGISTRY|REGION] [--cache-dir DIR]",
+};
+
 /** `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
 export function envName(flag: string): string {
   return ENV_PREFIX + flag.toUpperCase().replace(/-/g, "_");
@@ -127,24 +157,30 @@ const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 export function readConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
   const flags = new Map<string, string[]>();
   const positional: string[] = [];
-  let command: Command = "plugin";
-  let i = 0;
-  for (; i < argv.length; i++) {
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--version" || arg === "version") return freeze(base(env, flags, "version", []));
-    if (arg === "--help" || arg === "-h" || arg === "help") return freeze(base(env, flags, "help", []));
+    if (arg === "--version" || arg === "-v" || (arg === "version" && positional.length === 0)) return freeze(base(env, flags, "version", []));
+    if (arg === "--help" || arg === "-h" || (arg === "help" && positional.length === 0)) {
+      help = true;
+      continue;
+    }
     if (arg === "doctor" && positional.length === 0) {
-      return freeze(base(env, flags, "doctor", argv.slice(i + 1)));
+      const rest = argv.slice(i + 1);
+      if (rest.some((a) => a === "--help" || a === "-h")) return freeze({ ...base(env, flags, "help", []), helpTopic: "doctor" });
+      checkDoctorArgs(rest);
+      return freeze(base(env, flags, "doctor", rest));
     }
     if (arg === "--") {
       positional.push(...argv.slice(i + 1));
       break;
     }
-    if (arg.startsWith("--")) {
+    if (arg.startsWith("-") && arg !== "-") {
+      // Long options only; a single dash (`-x`, `-verbose`) is never taken for a word or for kubelet mode.
       const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq === -1 ? undefined : eq);
+      const name = arg.startsWith("--") ? arg.slice(2, eq === -1 ? undefined : eq) : "";
       const spec = FLAGS[name];
-      if (!spec) throw new ConfigError("unknown_flag", `unknown flag --${name} (see --help)`);
+      if (!spec) throw new ConfigError("unknown_flag", `unknown option ${JSON.stringify(eq === -1 ? arg : arg.slice(0, eq))} (see --help)`);
       let value: string;
       if (spec.kind === "bool") {
         value = eq === -1 ? "true" : arg.slice(eq + 1);
@@ -162,13 +198,30 @@ export function readConfig(argv: readonly string[], env: Readonly<Record<string,
     positional.push(arg);
   }
   const [first, ...rest] = positional;
+  const topic: HelpTopic | undefined = first === "check" || first === "cache" ? first : undefined;
+  if (help) return freeze({ ...base(env, flags, "help", []), ...(topic ? { helpTopic: topic } : {}) });
   if (first === "check") {
-    if (rest.length !== 1) throw new ConfigError("bad_usage", "usage: ecr-credential-provider check IMAGE");
-    command = "check";
-    return freeze(base(env, flags, command, rest));
+    if (rest.length === 0 || (rest.length === 1 && rest[0]!.trim() === "")) {
+      throw new ConfigError("no_image", "check needs an image: ecr-credential-provider check IMAGE (e.g. 123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app)");
+    }
+    if (rest.length !== 1) throw new ConfigError("bad_usage", `check takes one IMAGE, got ${rest.length}: ${USAGE.check.split("  ")[0]}`);
+    return freeze(base(env, flags, "check", rest));
   }
+  if (first === "cache") return freeze(base(env, flags, "cache", rest));
   // Anything else positional (`get-credentials`, a cloud-config path from other plugins' configs) is ignored.
-  return freeze(base(env, flags, command, []));
+  return freeze(base(env, flags, "plugin", []));
+}
+
+/** doctor's arguments against DOCTOR_OPTIONS: an unknown option is a configuration error here too (exit 3). */
+function checkDoctorArgs(args: readonly string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") ? a.slice(2, eq === -1 ? undefined : eq) : "";
+    const spec = DOCTOR_OPTIONS[name];
+    if (!spec) throw new ConfigError("unknown_flag", `unknown doctor option ${JSON.stringify(eq === -1 ? a : a.slice(0, eq))} (see doctor --help)`);
+    if (spec.value && eq === -1) i++;
+  }
 }
 
 function freeze(c: Config): Config {
@@ -220,9 +273,12 @@ function base(
   }
   const ecrRoleArn = env[ENV_ECR_ROLE_ARN] || undefined;
   const rolesAnywhere = readRolesAnywhere(get, env);
+  const sources: Record<string, SettingSource> = {};
+  for (const name of Object.keys(FLAGS)) sources[name] = flags.has(name) ? "flag" : env[envName(name)] ? "env" : "default";
   return {
     command,
     commandArgs,
+    sources,
     logLevel: oneOf("log-level", LOG_LEVELS, "warn"),
     logFormat: oneOf("log-format", LOG_FORMATS, "text"),
     output: oneOf("output", ["text", "json"] as const, "text"),
@@ -319,28 +375,56 @@ export function parseDurationMs(flag: string, raw: string): number {
   return Math.round(total);
 }
 
-/** The `--help` text. */
-export function helpText(version: string): string {
-  const lines = [
-    `ecr-credential-provider ${version}: kubelet image credential provider for Amazon ECR`,
-    "",
-    "Usage:",
-    "  ecr-credential-provider [get-credentials] [flags]   kubelet mode: CredentialProviderRequest on stdin → response on stdout",
-    "  ecr-credential-provider check IMAGE [flags]         run the whole flow for IMAGE and print a redacted summary",
-    "  ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|FILE] [--image IMAGE] [--json] [--offline]",
-    "  ecr-credential-provider --version | --help",
-    "",
-    "Flags (each also an environment variable; a flag wins over its variable):",
-  ];
-  for (const [name, spec] of Object.entries(FLAGS)) {
+/** Flags that matter to each subcommand (all of FLAGS for kubelet mode and check). */
+const TOPIC_FLAGS: Record<HelpTopic, readonly string[] | "all"> = {
+  check: "all",
+  doctor: [],
+  cache: ["output", "cache-dir", "registry-alias", "log-level", "log-format"],
+};
+
+function flagLines(names: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const name of names) {
+    const spec = FLAGS[name]!;
     const arg = spec.kind === "bool" ? "" : spec.kind === "list" ? " VALUE..." : " VALUE";
     lines.push(`  --${name}${arg}`.padEnd(52) + ` ${envName(name)}`);
     lines.push(`      ${spec.help}`);
   }
-  lines.push(
+  return lines;
+}
+
+function doctorLines(): string[] {
+  return Object.entries(DOCTOR_OPTIONS).flatMap(([n, o]) => [`  --${n}${o.value ? ` ${o.value}` : ""}`, `      ${o.help}`]);
+}
+
+/** The `--help` text: everything, or one subcommand's usage (`check --help`). Built from FLAGS and DOCTOR_OPTIONS only. */
+export function helpText(version: string, topic?: HelpTopic): string {
+  if (topic) {
+    const names = TOPIC_FLAGS[topic] === "all" ? Object.keys(FLAGS) : (TOPIC_FLAGS[topic] as readonly string[]);
+    const lines = ["Usage:", `  ${USAGE[topic]}`, ""];
+    if (topic === "doctor") lines.push("Options:", ...doctorLines(), "", "Exit: 0 nothing failed (warnings allowed), 1 a check failed, 3 unknown option.");
+    if (topic === "cache") lines.push("  list: one line per cached token (scope, identity, obtained, expires, fresh | stale-usable | expired); never a password", "  clear: every entry, or those serving REGISTRY or REGION; each under its lock", "");
+    if (names.length > 0) lines.push("Flags (each also an environment variable; a flag wins over its variable):", ...flagLines(names));
+    return lines.join("\n") + "\n";
+  }
+  const lines = [
+    `ecr-credential-provider ${version}: kubelet image credential provider for Amazon ECR`,
     "",
-    "Exit codes: 0 ok, 1 internal error, 2 bad input (request or non-ECR image), 3 configuration,",
-    "            4 credentials, 5 upstream failure or timeout.",
-  );
+    "Usage:",
+    `  ${USAGE.plugin}`,
+    `  ${USAGE.check}`,
+    `  ${USAGE.doctor}`,
+    `  ${USAGE.cache}`,
+    "  ecr-credential-provider -v | --version | -h | --help | check --help | doctor --help | cache --help",
+    "",
+    "Flags (each also an environment variable; a flag wins over its variable):",
+    ...flagLines(Object.keys(FLAGS)),
+    "",
+    "doctor options:",
+    ...doctorLines(),
+    "",
+    "Exit codes: 0 ok, 1 internal error, 2 bad input (request or non-ECR image, a terminal on stdin),",
+    "            3 configuration (unknown option, bad value), 4 credentials, 5 upstream failure or timeout.",
+  ];
   return lines.join("\n") + "\n";
 }

@@ -1,12 +1,12 @@
 // The harness: argv/env → config → stdin request → provide → one JSON answer; every failure → exit code + one stderr line.
 
-import { helpText, readConfig, type Config } from "../core/config.ts";
+import { ENV_PREFIX, helpText, readConfig, type Config } from "../core/config.ts";
 import { ConfigError, CredentialsError, EXIT, InputError, PluginError, UpstreamError } from "../core/errors.ts";
 import { planCredentials } from "../core/credential-plan.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { MAX_REQUEST_BYTES, decodeRequest, encodeResponse, type CredentialProviderRequest } from "../core/protocol.ts";
 import { provide, type FetchToken, type ProvideDetails, type TokenStore } from "../core/provider.ts";
-import { classifyImage, parseAliases } from "../core/registry.ts";
+import { classifyImage, parseAliases, type AliasMap } from "../core/registry.ts";
 import { rolesAnywhereIdentity } from "../core/roles-anywhere-identity.ts";
 
 export interface RunIo {
@@ -23,8 +23,10 @@ export interface RunDeps {
   version: string;
   /** Reads a small file (Roles Anywhere certificate, for its cache identity). */
   readFileSync: (path: string) => Buffer;
+  /** Whether stdin is a terminal: kubelet mode then says what it expects instead of waiting. */
+  stdinIsTTY?: boolean;
   /** Builds the AWS side; main.ts loads it lazily so a cache hit never evaluates the SDK. */
-  createFetcher: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<FetchToken>;
+  createFetcher: (ctx: { config: Config; log: Logger; signal: AbortSignal; version: string }) => Promise<FetchToken>;
   /** Opens the token cache, or undefined to run without one. */
   openCache?: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<TokenStore | undefined>;
   /**
@@ -32,6 +34,8 @@ export interface RunDeps {
    * none) and whether V8 accepted the lazy half's code cache.
    */
   loadReport?: () => Record<string, string>;
+  /** Runs `cache list|clear`; loaded lazily. */
+  runCache?: (args: readonly string[], ctx: { config: Config; aliases: AliasMap; writeStdout: (s: string) => void }) => Promise<number>;
   /** Runs `doctor`; loaded lazily. */
   runDoctor?: (args: readonly string[], ctx: { config: Config; log: Logger; writeStdout: (s: string) => void }) => Promise<number>;
 }
@@ -85,11 +89,26 @@ export function readRequestBytes(stdin: ByteSource, signal: AbortSignal): Promis
   });
 }
 
-/** The one stderr line for a failure: `ecr-credential-provider: <code>: <message>`. */
-export function failureLine(err: unknown, log: Logger): string {
-  if (err instanceof PluginError) return log.redact(`ecr-credential-provider: ${err.code}: ${err.message}`).replace(/\n/g, " ") + "\n";
-  const msg = err instanceof Error ? err.message : String(err);
-  return log.redact(`ecr-credential-provider: internal: unexpected error: ${msg}`).replace(/\n/g, " ") + "\n";
+/**
+ * The one stderr line for a failure: `ecr-credential-provider: <code>: <message>`, or with
+ * `--log-format=json` a JSON object like every other line, with `code` and `exitCode`.
+ */
+export function failureLine(err: unknown, log: Logger, format: "text" | "json" = "text", now: Date = new Date()): string {
+  const code = err instanceof PluginError ? err.code : "internal";
+  const exitCode = err instanceof PluginError ? err.exitCode : EXIT.internal;
+  const msg = err instanceof PluginError ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+  if (format === "json") return log.redact(JSON.stringify({ time: now.toISOString(), level: "error", msg, code, exitCode })) + "\n";
+  return log.redact(`ecr-credential-provider: ${code}: ${msg}`).replace(/\n/g, " ") + "\n";
+}
+
+/** The log format asked for, read leniently: the failure may be that the rest of the command line is wrong. */
+export function requestedLogFormat(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): "text" | "json" {
+  let v = env[`${ENV_PREFIX}LOG_FORMAT`];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--log-format") v = argv[i + 1];
+    else if (argv[i]!.startsWith("--log-format=")) v = argv[i]!.slice("--log-format=".length);
+  }
+  return v === "json" ? "json" : "text";
 }
 
 /**
@@ -111,22 +130,36 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
       return EXIT.ok;
     }
     if (config.command === "help") {
-      io.writeStdout(helpText(deps.version));
+      io.writeStdout(helpText(deps.version, config.helpTopic));
       return EXIT.ok;
     }
+    log.debug("settings", settingsFields(config));
     if (config.command === "doctor") {
       if (!deps.runDoctor) throw new ConfigError("no_doctor", "doctor is not available in this build");
       return await deps.runDoctor(config.commandArgs, { config, log, writeStdout: io.writeStdout });
     }
+    const aliases = parseAliases(config.registryAliases);
+    if (config.command === "cache") {
+      if (!deps.runCache) throw new ConfigError("no_cache_command", "cache is not available in this build");
+      return await deps.runCache(config.commandArgs, { config, aliases, writeStdout: io.writeStdout });
+    }
+    if (config.command === "plugin" && deps.stdinIsTTY) {
+      throw new InputError(
+        "stdin_is_terminal",
+        "stdin is a terminal: kubelet mode reads a CredentialProviderRequest JSON object on stdin " +
+          `(echo '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"IMAGE"}' | ecr-credential-provider); ` +
+          "to try an image by hand run: ecr-credential-provider check IMAGE (see --help)",
+      );
+    }
     timer = setTimeout(() => controller.abort(new UpstreamError("timeout", `overall deadline of ${config.timeoutMs} ms reached`)), config.timeoutMs);
     const signal = controller.signal;
-    const aliases = parseAliases(config.registryAliases);
 
     let request: CredentialProviderRequest;
     if (config.command === "check") {
       request = { apiVersion: "credentialprovider.kubelet.k8s.io/v1", image: config.commandArgs[0]! };
     } else {
       request = decodeRequest(await readRequestBytes(io.stdin, signal));
+      log.debug("request", { apiVersion: request.apiVersion, image: request.image, serviceAccountToken: request.serviceAccountToken ? "present" : "absent" });
     }
     log.addSecret(request.serviceAccountToken);
 
@@ -151,7 +184,7 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
     const raIdentity = ra
       ? rolesAnywhereIdentity({ trustAnchorArn: ra.trustAnchorArn, profileArn: ra.profileArn, roleArn: ra.roleArn, certificatePath: ra.certificate }, { readFileSync: deps.readFileSync })
       : "";
-    const ctx = { config, log, signal };
+    const ctx = { config, log, signal, version: deps.version };
     const started = Date.now();
     const result = await withDeadline(
       provide(request, {
@@ -169,13 +202,14 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
     );
     if (config.command === "check") {
       const elapsed = Date.now() - started;
-      io.writeStdout(config.output === "json" ? JSON.stringify(checkJson(result.details, elapsed)) + "\n" : checkSummary(result.details, elapsed));
+      const cacheUsed = !config.noCache;
+      io.writeStdout(config.output === "json" ? JSON.stringify(checkJson(result.details, elapsed, cacheUsed)) + "\n" : checkSummary(result.details, elapsed, cacheUsed));
     } else {
       io.writeStdout(encodeResponse(result.response));
     }
     return EXIT.ok;
   } catch (err) {
-    io.writeStderr(failureLine(err, log));
+    io.writeStderr(failureLine(err, log, requestedLogFormat(deps.argv, deps.env), deps.now()));
     if (checkJsonOnFailure) io.writeStdout(log.redact(JSON.stringify(checkJsonOnFailure(err))) + "\n");
     if (!(err instanceof PluginError) || log.level === "debug") {
       const stack = err instanceof Error ? err.stack ?? "" : "";
@@ -212,9 +246,11 @@ function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** `check --output=json`: the same facts as the summary, for doctor and scripts; never a password or token. */
-export function checkJson(d: ProvideDetails, elapsedMs: number): Record<string, unknown> {
+export function checkJson(d: ProvideDetails, elapsedMs: number, cacheUsed = true): Record<string, unknown> {
   return {
     ok: true,
+    answeredFrom: d.fromCache ? "cache" : "aws",
+    cacheUsed,
     registry: d.image.authKey,
     ...(d.image.aliasOf ? { aliasOf: d.image.aliasOf } : {}),
     kind: d.image.kind,
@@ -235,8 +271,9 @@ export function checkJson(d: ProvideDetails, elapsedMs: number): Record<string, 
 }
 
 /** `check`'s human summary; never a password or token. */
-export function checkSummary(d: ProvideDetails, elapsedMs: number): string {
+export function checkSummary(d: ProvideDetails, elapsedMs: number, cacheUsed = true): string {
   const rows: [string, string][] = [
+    ["answered from", answeredFrom(d, cacheUsed)],
     ["registry", d.image.authKey + (d.image.aliasOf ? ` (alias of ${d.image.aliasOf})` : "")],
     ["kind", d.image.kind === "public" ? "ECR Public" : `ECR private, account ${d.image.account}`],
     ["partition", d.image.partition],
@@ -246,9 +283,33 @@ export function checkSummary(d: ProvideDetails, elapsedMs: number): string {
     ["credential source", d.plan.description],
     ["token expires", d.expiresAt ? d.expiresAt.toISOString() : "(no expiry given)"],
     ["cacheDuration", d.cacheDuration],
-    ["from cache", d.fromCache ? (d.stale ? "yes (stale: refresh failed)" : "yes") : "no"],
     ["elapsed", `${elapsedMs} ms`],
     ["password", "(redacted)"],
   ];
   return rows.map(([k, v]) => `${k.padEnd(18)} ${v}`).join("\n") + "\n";
+}
+
+/** The debug `settings` line: each setting's value and where it came from (flag, env, default); no secret is a setting. */
+export function settingsFields(c: Config): Record<string, unknown> {
+  const at = (name: string, value: unknown) => `${Array.isArray(value) ? value.join(",") || "none" : String(value)} (${c.sources[name] ?? "default"})`;
+  const ra = c.rolesAnywhere;
+  return {
+    command: c.command,
+    "log-level": at("log-level", c.logLevel),
+    "log-format": at("log-format", c.logFormat),
+    ...(c.command === "check" || c.command === "cache" ? { output: at("output", c.output) } : {}),
+    timeout: at("timeout", `${c.timeoutMs}ms`),
+    "cache-dir": at("cache-dir", c.cacheDir),
+    "no-cache": at("no-cache", c.noCache),
+    "registry-alias": at("registry-alias", [...c.registryAliases]),
+    "roles-anywhere": ra ? `configured (${c.sources["roles-anywhere-certificate"]}); key passphrase ${ra.passphrase ? "from env" : ra.passphraseFile ? "from file" : "none"}` : "not configured",
+    awsEnv: Object.keys(c.awsEnv).join(",") || "none",
+    ...(c.ecrRoleArn ? { AWS_ECR_ROLE_ARN: c.ecrRoleArn } : {}),
+  };
+}
+
+/** `check`'s first line: the cache or AWS, and what that means for the next run. */
+function answeredFrom(d: ProvideDetails, cacheUsed: boolean): string {
+  if (d.fromCache) return d.stale ? "token cache, stale entry (the refresh from AWS failed; see the warning)" : "token cache (no AWS call; --no-cache forces one)";
+  return `AWS: GetAuthorizationToken at ${d.endpoint}, ${cacheUsed ? (d.expiresAt ? "cached for the next runs" : "not cached (no expiry given)") : "cache not used (--no-cache)"}`;
 }
