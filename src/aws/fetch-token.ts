@@ -1,16 +1,17 @@
 // The AWS side of a run, loaded lazily: credentials for the plan, then one GetAuthorizationToken.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Config } from "../core/config.ts";
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, CredentialsError } from "../core/errors.ts";
 import type { CredentialPlan } from "../core/credential-plan.ts";
 import type { Logger } from "../core/log.ts";
 import type { FetchedToken } from "../core/provider.ts";
 import type { EcrTarget } from "../core/registry.ts";
 import { createEcrAuth } from "./ecr.ts";
 import { createAgents, createRequestHandler } from "./http.ts";
+import { productUserAgent } from "./retry.ts";
 import type { RoleAssumer } from "./sts.ts";
 
 export interface AwsSideDeps {
@@ -19,6 +20,8 @@ export interface AwsSideDeps {
   log: Logger;
   now: () => Date;
   signal: AbortSignal;
+  /** This product's version, for the User-Agent of every AWS request. */
+  version: string;
 }
 
 /** IMDS: fail fast off EC2 (the SDK default is 1 s and no retry; one retry absorbs a hiccup on EC2). */
@@ -35,7 +38,8 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
   const requestHandler = createRequestHandler(http);
   const onRetry = (attempt: number, err: unknown, delayMs: number) =>
     log.info("retrying AWS call", { attempt, delayMs, reason: (err as Error)?.message });
-  const ecr = createEcrAuth({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
+  const userAgent = productUserAgent(deps.version);
+  const ecr = createEcrAuth({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry, userAgent, log });
   // STS and Roles Anywhere load only when the plan needs them: each costs start-up time on every cold run.
   let sts: RoleAssumer | undefined;
   let defaultChain: AwsCredentialIdentityProvider | undefined;
@@ -50,7 +54,7 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
 
   const credentialsFor = async (target: EcrTarget, plan: CredentialPlan): Promise<AwsCredentialIdentityProvider> => {
     if (plan.source === "service-account") {
-      sts ??= (await import("./sts.ts")).createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
+      sts ??= (await import("./sts.ts")).createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry, userAgent, log });
       const creds = await sts.assumeRoleWithWebIdentity({ roleArn: plan.roleArn!, token: plan.serviceAccountToken!, region: target.region, signal });
       log.addSecret(creds.secretAccessKey);
       log.addSecret(creds.sessionToken);
@@ -62,7 +66,9 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
     }
     defaultChain ??= registering(
       fromNodeProviderChain({
-        clientConfig: { requestHandler },
+        // STS/SSO calls of the chain carry our User-Agent too; the SDK's notes go to our log, one line each.
+        clientConfig: { requestHandler, customUserAgent: userAgent },
+        logger: sdkLogger(log),
         timeout: IMDS_TIMEOUT_MS,
         maxRetries: IMDS_MAX_RETRIES,
       }),
@@ -72,9 +78,13 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
 
   return async (target, plan) => {
     const credentials = await credentialsFor(target, plan);
-    const token = await ecr.getAuthorizationToken(target, credentials, signal);
-    log.addSecret(token.authorizationToken);
-    return token;
+    try {
+      const token = await ecr.getAuthorizationToken(target, credentials, signal);
+      log.addSecret(token.authorizationToken);
+      return token;
+    } catch (err) {
+      throw missingConfigFile(err, plan, deps.env) ?? err;
+    }
   };
 }
 
@@ -103,7 +113,44 @@ async function rolesAnywhereProvider(deps: AwsSideDeps, agents: ReturnType<typeo
       ...(ra.roleSessionName ? { roleSessionName: ra.roleSessionName } : {}),
       ...(ra.endpoint ? { endpointUrl: ra.endpoint } : {}),
       attemptTimeoutMs: deps.config.attemptTimeoutMs,
+      userAgent: productUserAgent(deps.version),
     },
     { now: deps.now, agents: { http: agents.httpAgent, https: agents.httpsAgent }, signal: deps.signal, logger: deps.log },
+  );
+}
+
+/**
+ * The SDK's logger, mapped onto ours: its warnings (e.g. "Multiple credential sources detected",
+ * several lines) become one info line, so a failure still prints exactly one line at the default level.
+ */
+function sdkLogger(log: Logger): { debug: (...a: unknown[]) => void; info: (...a: unknown[]) => void; warn: (...a: unknown[]) => void; error: (...a: unknown[]) => void } {
+  const line = (a: unknown[]) => a.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(" ").replace(/\s+/g, " ").trim();
+  return {
+    debug: (...a) => log.debug(`AWS SDK: ${line(a)}`),
+    info: (...a) => log.debug(`AWS SDK: ${line(a)}`),
+    warn: (...a) => log.info(`AWS SDK: ${line(a)}`),
+    error: (...a) => log.info(`AWS SDK: ${line(a)}`),
+  };
+}
+
+/**
+ * No credentials, and the profile named by AWS_PROFILE lives in files that do not exist: say that
+ * (exit 3, configuration) instead of listing every source the chain tried.
+ */
+export function missingConfigFile(err: unknown, plan: CredentialPlan, env: Readonly<Record<string, string | undefined>>, exists: (p: string) => boolean = existsSync): ConfigError | undefined {
+  if (!(err instanceof CredentialsError) || err.code !== "no_credentials" || plan.source !== "default-chain") return undefined;
+  const profile = env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE;
+  if (!profile) return undefined;
+  const home = env.HOME ?? "/root";
+  const files: [string, string][] = [
+    ["AWS_CONFIG_FILE", env.AWS_CONFIG_FILE || `${home}/.aws/config`],
+    ["AWS_SHARED_CREDENTIALS_FILE", env.AWS_SHARED_CREDENTIALS_FILE || `${home}/.aws/credentials`],
+  ];
+  if (files.some(([, p]) => exists(p))) return undefined;
+  return new ConfigError(
+    "missing_config_file",
+    `AWS_PROFILE=${profile} is set but its config file does not exist: ${files.map(([v, p]) => `${p} (${env[v] ? v : `default for ${v}`})`).join(", ")}; ` +
+      "put the files there, point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at them in the provider's env, or drop AWS_PROFILE",
+    { cause: err },
   );
 }

@@ -64,8 +64,19 @@ export async function provide(
   deps: ProvideDeps,
 ): Promise<{ response: CredentialProviderResponse; details: ProvideDetails }> {
   const image = classifyImage(request.image, deps.aliases);
+  deps.log.debug("image classified", {
+    registry: image.authKey,
+    ...(image.aliasOf ? { aliasOf: image.aliasOf } : {}),
+    kind: image.kind,
+    ...(image.account ? { account: image.account } : {}),
+    partition: image.partition,
+    region: image.region,
+    fips: image.fips,
+    dualstack: image.dualstack,
+  });
   const plan = deps.plan(request);
   deps.log.addSecret(plan.serviceAccountToken);
+  deps.log.debug("credential source", { source: plan.source, description: plan.description, cache: deps.cache ? "on" : "off" });
   const fetch = async () => {
     const t = await deps.fetchToken(image, plan);
     // An answer that is already dead means the node's clock is ahead of AWS's (or a broken upstream):

@@ -8,7 +8,7 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { ConfigError, CredentialsError, PluginError, UpstreamError } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { serialToDecimal, signRolesAnywhereRequest } from "./sign.ts";
-import { withRetries } from "../retry.ts";
+import { loggedAttempt, withRetries } from "../retry.ts";
 import { pemCertificates } from "../../core/roles-anywhere-identity.ts";
 
 /** Re-exported for callers of this module; the implementation sits on the start-up path. */
@@ -95,6 +95,8 @@ export interface RolesAnywhereOptions {
   endpointUrl?: string;
   /** Timeout of one HTTP attempt; default DEFAULT_ATTEMPT_TIMEOUT_MS. */
   attemptTimeoutMs?: number;
+  /** `ecr-credential-provider/<version>`: sent as User-Agent (not signed, as the SDKs do). */
+  userAgent?: string;
 }
 
 /** One HTTP exchange, as seen by the transport. Header names are lower case. */
@@ -478,7 +480,7 @@ function parseSuccess(body: string, logger: Logger | undefined): RolesAnywhereCr
 }
 
 /** One signed POST /sessions with loaded material; signs afresh (the date changes between attempts). */
-async function postCreateSession(material: RolesAnywhereMaterial, options: RolesAnywhereOptions, deps: RolesAnywhereDeps): Promise<RolesAnywhereCredentials> {
+async function postCreateSession(material: RolesAnywhereMaterial, options: RolesAnywhereOptions, deps: RolesAnywhereDeps, attempt = 1): Promise<RolesAnywhereCredentials> {
   const { endpoint } = material;
   const signed = signRolesAnywhereRequest({
     method: "POST",
@@ -501,7 +503,14 @@ async function postCreateSession(material: RolesAnywhereMaterial, options: Roles
   deps.logger?.debug("Roles Anywhere CreateSession", { host: endpoint.host, region: endpoint.region, serial: material.serialDecimal });
   let response: RolesAnywhereHttpResponse;
   try {
-    response = await send({ url: signed.url, method: "POST", headers: signed.headers, body: material.body, signal });
+    const headers = options.userAgent ? { ...signed.headers, "user-agent": options.userAgent } : signed.headers;
+    response = await loggedAttempt(
+      deps.logger,
+      `Roles Anywhere CreateSession in ${endpoint.region} (${endpoint.scheme}://${endpoint.host})`,
+      attempt,
+      () => send({ url: signed.url, method: "POST", headers, body: material.body, signal }),
+      (r) => r.status,
+    );
   } catch (cause) {
     if (deps.signal?.aborted) throw new UpstreamError("RA_ABORTED", "Roles Anywhere CreateSession was cancelled (deadline reached)", { cause });
     if (timeout.aborted) throw new UpstreamError("RA_TIMEOUT", `Roles Anywhere CreateSession to ${endpoint.host} timed out`, { cause, retryable: true });
@@ -537,7 +546,7 @@ export function fromRolesAnywhere(options: RolesAnywhereOptions, deps: RolesAnyw
   let inflight: Promise<RolesAnywhereCredentials> | undefined;
   const refresh = async (): Promise<RolesAnywhereCredentials> => {
     const material = await loadRolesAnywhere(options, deps);
-    cached = await withRetries(() => postCreateSession(material, options, deps), {
+    cached = await withRetries((attempt) => postCreateSession(material, options, deps, attempt), {
       maxAttempts: MAX_ATTEMPTS,
       signal: deps.signal ?? new AbortController().signal,
       baseDelayMs: BACKOFF_BASE_MS,
