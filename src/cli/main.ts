@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       },
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
       createFetcher: async (ctx) => (await loadLazy()).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
+      helpText: async (topic) => (await loadLazy()).helpText(version, topic),
       runCache: async (args, { config, aliases, writeStdout }) =>
         (await (await loadLazy()).loadCacheAdmin()).runCacheCommand(args, { dir: config.cacheDir, output: config.output, aliases, now: () => new Date(), writeStdout }),
       runDoctor: async (args, { writeStdout }) => {

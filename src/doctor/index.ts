@@ -1,5 +1,6 @@
 // The `doctor` subcommand: checks a node's kubelet wiring, config, files, runtime and AWS access, one line per check.
-import { DOCTOR_OPTIONS, helpText } from "../core/config.ts";
+import { helpText } from "../cli/help.ts";
+import { DOCTOR_OPTIONS } from "../core/config.ts";
 import { loadCredentialProviderConfig, type CredentialProvider } from "../kubelet/config.ts";
 import { normalizeImageName } from "../kubelet/match.ts";
 import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginSetting, pluginSettingList } from "./checks.ts";

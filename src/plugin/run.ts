@@ -1,6 +1,6 @@
 // The harness: argv/env → config → stdin request → provide → one JSON answer; every failure → exit code + one stderr line.
 
-import { ENV_PREFIX, helpText, readConfig, type Config } from "../core/config.ts";
+import { ENV_PREFIX, readConfig, type Config, type HelpTopic } from "../core/config.ts";
 import { ConfigError, CredentialsError, EXIT, InputError, PluginError, UpstreamError } from "../core/errors.ts";
 import { planCredentials } from "../core/credential-plan.ts";
 import { createLogger, type Logger } from "../core/log.ts";
@@ -34,6 +34,8 @@ export interface RunDeps {
    * none) and whether V8 accepted the lazy half's code cache.
    */
   loadReport?: () => Record<string, string>;
+  /** The --help text (cli/help.ts, in the lazy half). */
+  helpText?: (topic?: HelpTopic) => Promise<string>;
   /** Runs `cache list|clear`; loaded lazily. */
   runCache?: (args: readonly string[], ctx: { config: Config; aliases: AliasMap; writeStdout: (s: string) => void }) => Promise<number>;
   /** Runs `doctor`; loaded lazily. */
@@ -130,7 +132,9 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
       return EXIT.ok;
     }
     if (config.command === "help") {
-      io.writeStdout(helpText(deps.version, config.helpTopic));
+      // The help texts live in the lazy half (cli/help.ts): a plugin run never compiles them.
+      if (!deps.helpText) throw new ConfigError("no_help", "help is not available in this build");
+      io.writeStdout(await deps.helpText(config.helpTopic));
       return EXIT.ok;
     }
     log.debug("settings", settingsFields(config));

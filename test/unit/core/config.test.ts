@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readConfig, envName, FLAGS, DOCTOR_OPTIONS, helpText, parseDurationMs, DEFAULT_CACHE_DIR, DEFAULT_TIMEOUT_MS } from "../../../src/core/config.ts";
+import { helpText } from "../../../src/cli/help.ts";
+import { readConfig, envName, FLAGS, DOCTOR_OPTIONS, parseDurationMs, DEFAULT_CACHE_DIR, DEFAULT_TIMEOUT_MS } from "../../../src/core/config.ts";
 import { ConfigError } from "../../../src/core/errors.ts";
 
 test("every flag has an environment twin named ECR_CREDENTIAL_PROVIDER_ plus the flag in upper snake case", () => {
