@@ -1,156 +1,66 @@
-// The AWS side of a run, loaded lazily: credentials for the plan, then one GetAuthorizationToken.
+// The AWS side of a run: credentials for the plan, then one GetAuthorizationToken. The adapters are injected (aws/wiring.ts builds the real ones).
 
-import { existsSync, readFileSync } from "node:fs";
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { Config } from "../core/config.ts";
-import { ConfigError, CredentialsError } from "../core/errors.ts";
 import type { CredentialPlan } from "../core/credential-plan.ts";
 import type { Logger } from "../core/log.ts";
-import type { FetchedToken } from "../core/provider.ts";
-import type { EcrTarget } from "../core/registry.ts";
-import { createEcrAuth } from "./ecr.ts";
-import { createAgents, createRequestHandler } from "./http.ts";
-import { productUserAgent } from "./retry.ts";
+import type { FetchToken } from "../core/provider.ts";
+import type { EcrAuth } from "./ecr.ts";
 import type { RoleAssumer } from "./sts.ts";
 
-export interface AwsSideDeps {
-  config: Config;
-  env: Readonly<Record<string, string | undefined>>;
-  log: Logger;
-  now: () => Date;
-  signal: AbortSignal;
-  /** This product's version, for the User-Agent of every AWS request. */
-  version: string;
+/** The AWS adapters a token fetch may use. Each credential source is built on first use, at most once per run. */
+export interface AwsAdapters {
+  ecr: EcrAuth;
+  /** STS for service-account mode (its client loads only when a plan needs it). */
+  roleAssumer: () => Promise<RoleAssumer>;
+  /** The SDK's default credential chain. */
+  defaultChain: () => AwsCredentialIdentityProvider;
+  /** IAM Roles Anywhere (loads only when configured and needed). */
+  rolesAnywhere: () => Promise<AwsCredentialIdentityProvider>;
 }
 
-/** IMDS: fail fast off EC2 (the SDK default is 1 s and no retry; one retry absorbs a hiccup on EC2). */
-const IMDS_TIMEOUT_MS = 1000;
-const IMDS_MAX_RETRIES = 1;
+export interface TokenFetcherDeps {
+  log: Logger;
+  signal: AbortSignal;
+}
 
 /**
- * Build the token fetcher for this run. Clients and agents are created here, once per run,
- * never at import. Every secret the AWS side learns is registered with the logger.
+ * The token fetcher for this run: picks the credential source the plan names, then asks ECR.
+ * Every secret the AWS side learns is registered with the logger.
  */
-export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan: CredentialPlan) => Promise<FetchedToken> {
-  const { config, log, signal } = deps;
-  const http = { env: deps.env, attemptTimeoutMs: config.attemptTimeoutMs, connectTimeoutMs: config.connectTimeoutMs };
-  const requestHandler = createRequestHandler(http);
-  const onRetry = (attempt: number, err: unknown, delayMs: number) =>
-    log.info("retrying AWS call", { attempt, delayMs, reason: (err as Error)?.message });
-  const userAgent = productUserAgent(deps.version);
-  const ecr = createEcrAuth({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry, userAgent, log });
-  // STS and Roles Anywhere load only when the plan needs them: each costs start-up time on every cold run.
-  let sts: RoleAssumer | undefined;
+export function createTokenFetcher(deps: TokenFetcherDeps, adapters: AwsAdapters): FetchToken {
+  const { log, signal } = deps;
   let defaultChain: AwsCredentialIdentityProvider | undefined;
   let rolesAnywhere: AwsCredentialIdentityProvider | undefined;
 
-  const registering = (p: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider => async (props) => {
-    const c = await p(props);
-    log.addSecret(c.secretAccessKey);
-    log.addSecret(c.sessionToken);
-    return c;
-  };
+  const registering =
+    (p: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider =>
+    async (props) => {
+      const c = await p(props);
+      log.addSecret(c.secretAccessKey);
+      log.addSecret(c.sessionToken);
+      return c;
+    };
 
-  const credentialsFor = async (target: EcrTarget, plan: CredentialPlan): Promise<AwsCredentialIdentityProvider> => {
+  const credentialsFor = async (target: { region: string }, plan: CredentialPlan): Promise<AwsCredentialIdentityProvider> => {
     if (plan.source === "service-account") {
-      sts ??= (await import("./sts.ts")).createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry, userAgent, log });
+      const sts = await adapters.roleAssumer();
       const creds = await sts.assumeRoleWithWebIdentity({ roleArn: plan.roleArn!, token: plan.serviceAccountToken!, region: target.region, signal });
       log.addSecret(creds.secretAccessKey);
       log.addSecret(creds.sessionToken);
       return async () => creds;
     }
     if (plan.source === "roles-anywhere") {
-      rolesAnywhere ??= registering(await rolesAnywhereProvider(deps, createAgents(http)));
+      rolesAnywhere ??= registering(await adapters.rolesAnywhere());
       return rolesAnywhere;
     }
-    defaultChain ??= registering(
-      fromNodeProviderChain({
-        // STS/SSO calls of the chain carry our User-Agent too; the SDK's notes go to our log, one line each.
-        clientConfig: { requestHandler, customUserAgent: userAgent },
-        logger: sdkLogger(log),
-        timeout: IMDS_TIMEOUT_MS,
-        maxRetries: IMDS_MAX_RETRIES,
-      }),
-    );
+    defaultChain ??= registering(adapters.defaultChain());
     return defaultChain;
   };
 
   return async (target, plan) => {
     const credentials = await credentialsFor(target, plan);
-    try {
-      const token = await ecr.getAuthorizationToken(target, credentials, signal);
-      log.addSecret(token.authorizationToken);
-      return token;
-    } catch (err) {
-      throw missingConfigFile(err, plan, deps.env) ?? err;
-    }
+    const token = await adapters.ecr.getAuthorizationToken(target, credentials, signal);
+    log.addSecret(token.authorizationToken);
+    return token;
   };
-}
-
-async function rolesAnywhereProvider(deps: AwsSideDeps, agents: ReturnType<typeof createAgents>): Promise<AwsCredentialIdentityProvider> {
-  const ra = deps.config.rolesAnywhere!;
-  let passphrase = ra.passphrase;
-  if (ra.passphraseFile) {
-    try {
-      passphrase = readFileSync(ra.passphraseFile, "utf8").replace(/\r?\n$/, "");
-    } catch (err) {
-      throw new ConfigError("unreadable_passphrase_file", `cannot read the private key passphrase file ${ra.passphraseFile}: ${(err as NodeJS.ErrnoException).code ?? "error"}`, { cause: err });
-    }
-  }
-  deps.log.addSecret(passphrase);
-  const { fromRolesAnywhere } = await import("./roles-anywhere/provider.ts");
-  return fromRolesAnywhere(
-    {
-      trustAnchorArn: ra.trustAnchorArn,
-      profileArn: ra.profileArn,
-      roleArn: ra.roleArn,
-      certificatePath: ra.certificate,
-      privateKeyPath: ra.privateKey,
-      ...(ra.intermediates ? { intermediatesPath: ra.intermediates } : {}),
-      ...(passphrase ? { passphrase } : {}),
-      durationSeconds: ra.sessionDurationSeconds,
-      ...(ra.roleSessionName ? { roleSessionName: ra.roleSessionName } : {}),
-      ...(ra.endpoint ? { endpointUrl: ra.endpoint } : {}),
-      attemptTimeoutMs: deps.config.attemptTimeoutMs,
-      userAgent: productUserAgent(deps.version),
-    },
-    { now: deps.now, agents: { http: agents.httpAgent, https: agents.httpsAgent }, signal: deps.signal, logger: deps.log },
-  );
-}
-
-/**
- * The SDK's logger, mapped onto ours: its warnings (e.g. "Multiple credential sources detected",
- * several lines) become one info line, so a failure still prints exactly one line at the default level.
- */
-function sdkLogger(log: Logger): { debug: (...a: unknown[]) => void; info: (...a: unknown[]) => void; warn: (...a: unknown[]) => void; error: (...a: unknown[]) => void } {
-  const line = (a: unknown[]) => a.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(" ").replace(/\s+/g, " ").trim();
-  return {
-    debug: (...a) => log.debug(`AWS SDK: ${line(a)}`),
-    info: (...a) => log.debug(`AWS SDK: ${line(a)}`),
-    warn: (...a) => log.info(`AWS SDK: ${line(a)}`),
-    error: (...a) => log.info(`AWS SDK: ${line(a)}`),
-  };
-}
-
-/**
- * No credentials, and the profile named by AWS_PROFILE lives in files that do not exist: say that
- * (exit 3, configuration) instead of listing every source the chain tried.
- */
-export function missingConfigFile(err: unknown, plan: CredentialPlan, env: Readonly<Record<string, string | undefined>>, exists: (p: string) => boolean = existsSync): ConfigError | undefined {
-  if (!(err instanceof CredentialsError) || err.code !== "no_credentials" || plan.source !== "default-chain") return undefined;
-  const profile = env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE;
-  if (!profile) return undefined;
-  const home = env.HOME ?? "/root";
-  const files: [string, string][] = [
-    ["AWS_CONFIG_FILE", env.AWS_CONFIG_FILE || `${home}/.aws/config`],
-    ["AWS_SHARED_CREDENTIALS_FILE", env.AWS_SHARED_CREDENTIALS_FILE || `${home}/.aws/credentials`],
-  ];
-  if (files.some(([, p]) => exists(p))) return undefined;
-  return new ConfigError(
-    "missing_config_file",
-    `AWS_PROFILE=${profile} is set but its config file does not exist: ${files.map(([v, p]) => `${p} (${env[v] ? v : `default for ${v}`})`).join(", ")}; ` +
-      "put the files there, point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at them in the provider's env, or drop AWS_PROFILE",
-    { cause: err },
-  );
 }

@@ -17,7 +17,8 @@ export interface RoleAssumer {
 export interface StsSettings {
   requestHandler: AwsRequestHandler;
   maxAttempts: number;
-  env: Readonly<Record<string, string | undefined>>;
+  /** AWS_ENDPOINT_URL_STS (else AWS_ENDPOINT_URL), from Config.endpoints. */
+  endpoint?: string;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
   /** `ecr-credential-provider/<version>`, added to the SDK's User-Agent. */
   userAgent?: string;
@@ -33,8 +34,14 @@ export interface StsSettings {
 export function createRoleAssumer(settings: StsSettings): RoleAssumer {
   return {
     async assumeRoleWithWebIdentity({ roleArn, token, region, signal }) {
-      const endpoint = settings.env.AWS_ENDPOINT_URL_STS ?? settings.env.AWS_ENDPOINT_URL;
-      const client = new STSClient({ region, requestHandler: settings.requestHandler, maxAttempts: 1, ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}), ...(endpoint ? { endpoint } : {}) });
+      const endpoint = settings.endpoint;
+      const client = new STSClient({
+        region,
+        requestHandler: settings.requestHandler,
+        maxAttempts: 1,
+        ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}),
+        ...(endpoint ? { endpoint } : {}),
+      });
       const what = `STS AssumeRoleWithWebIdentity for ${roleArn} in ${region}`;
       const hint = "check the role's trust policy allows the cluster's OIDC provider and this service account, and the token audience";
       try {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { ConfigError, InputError, UpstreamError } from "../core/errors.ts";
 import { describeDefaultChain } from "../core/credential-plan.ts";
 import { classifyImage, type AliasMap } from "../core/registry.ts";
-import { CACHE_FORMAT_VERSION, DEFAULT_LOCK_WAIT_MS, STALE_MIN_REMAINING_MS, defaultIsAlive, isFresh, lockIsStale, takeLock } from "./token-cache.ts";
+import { CACHE_FORMAT_VERSION, DEFAULT_LOCK_WAIT_MS, STALE_MIN_REMAINING_MS, isFresh, lockIsStale, takeLock } from "./token-cache.ts";
 
 export type EntryState = "fresh" | "stale-usable" | "expired" | "unreadable";
 
@@ -37,7 +37,15 @@ export function describeKey(key: string): Pick<CacheEntryInfo, "kind" | "partiti
   const parts = key.split("|");
   if (parts[0] !== "v1") return undefined;
   if (parts[1] === "ecr-public") {
-    return { kind: "public", partition: "aws", region: "us-east-1", fips: false, dualstack: false, scope: "ECR Public", identity: identityLabel(parts.slice(2)) };
+    return {
+      kind: "public",
+      partition: "aws",
+      region: "us-east-1",
+      fips: false,
+      dualstack: false,
+      scope: "ECR Public",
+      identity: identityLabel(parts.slice(2)),
+    };
   }
   const [, partition, region, fips, dualstack, ...identity] = parts;
   if (!partition || !region || !fips?.startsWith("fips=") || !dualstack?.startsWith("dualstack=")) return undefined;
@@ -145,25 +153,24 @@ export interface ClearResult {
 export async function clearCache(
   dir: string,
   match: (e: CacheEntryInfo) => boolean,
-  opts: { now: Date; all: boolean; lockWaitMs?: number; isAlive?: (pid: number) => boolean; pid?: number },
+  opts: { now: Date; all: boolean; lockWaitMs?: number; isAlive: (pid: number) => boolean; pid: number },
 ): Promise<ClearResult> {
-  const isAlive = opts.isAlive ?? defaultIsAlive;
-  const pid = opts.pid ?? process.pid;
+  const { isAlive, pid } = opts;
   const result: ClearResult = { removed: [], busy: [] };
   for (const e of listCache(dir, opts.now)) {
     if (e.state === "unreadable" ? !opts.all : !match(e)) continue;
     const base = path.join(dir, e.file.replace(/\.json$/, ""));
     const lock = base + ".lock";
     const deadline = Date.now() + (opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
-    let locked = false;
+    let locked: boolean;
     for (;;) {
       try {
-        locked = takeLock(lock, pid);
+        locked = takeLock(lock, pid, Date.now());
       } catch (err) {
         throw new ConfigError("cache_unwritable", `cannot lock ${lock} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); run as root`);
       }
       if (locked) break;
-      if (lockIsStale(lock, isAlive)) {
+      if (lockIsStale(lock, isAlive, Date.now())) {
         try {
           fs.unlinkSync(lock);
         } catch {
@@ -206,7 +213,15 @@ export function cacheUsage(): string {
 /** `cache list|clear …`: returns the exit code. `args` are the words after `cache`; flags were read by config.ts. */
 export async function runCacheCommand(
   args: readonly string[],
-  ctx: { dir: string; output: "text" | "json"; aliases: AliasMap; now: () => Date; writeStdout: (s: string) => void },
+  ctx: {
+    dir: string;
+    output: "text" | "json";
+    aliases: AliasMap;
+    now: () => Date;
+    writeStdout: (s: string) => void;
+    pid: number;
+    isAlive: (pid: number) => boolean;
+  },
 ): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "list") {
@@ -222,24 +237,37 @@ export async function runCacheCommand(
   if (sub === "clear") {
     if (rest.length > 1) throw new InputError("bad_usage", "cache clear takes at most one REGISTRY or REGION; see cache --help");
     const filter = clearFilter(rest[0], ctx.aliases);
-    const r = await clearCache(ctx.dir, filter, { now: ctx.now(), all: rest.length === 0 });
+    const r = await clearCache(ctx.dir, filter, { now: ctx.now(), all: rest.length === 0, pid: ctx.pid, isAlive: ctx.isAlive });
     const line = (e: CacheEntryInfo) => `  ${e.scope}  ${e.identity}`;
     if (ctx.output === "json") {
       ctx.writeStdout(JSON.stringify({ cacheDir: ctx.dir, removed: r.removed, busy: r.busy }) + "\n");
     } else {
-      ctx.writeStdout(`removed ${r.removed.length} entr${r.removed.length === 1 ? "y" : "ies"} from ${ctx.dir}\n${r.removed.map(line).join("\n")}${r.removed.length ? "\n" : ""}`);
+      ctx.writeStdout(
+        `removed ${r.removed.length} entr${r.removed.length === 1 ? "y" : "ies"} from ${ctx.dir}\n${r.removed.map(line).join("\n")}${r.removed.length ? "\n" : ""}`,
+      );
     }
     if (r.busy.length > 0) {
-      throw new UpstreamError("cache_busy", `${r.busy.length} entr${r.busy.length === 1 ? "y was" : "ies were"} locked by a running fetch for longer than the wait; run cache clear again`);
+      throw new UpstreamError(
+        "cache_busy",
+        `${r.busy.length} entr${r.busy.length === 1 ? "y was" : "ies were"} locked by a running fetch for longer than the wait; run cache clear again`,
+      );
     }
     return 0;
   }
-  throw new InputError("bad_usage", sub === undefined ? "cache needs a subcommand: list or clear (see cache --help)" : `unknown cache subcommand ${JSON.stringify(sub)}: list or clear (see cache --help)`);
+  throw new InputError(
+    "bad_usage",
+    sub === undefined
+      ? "cache needs a subcommand: list or clear (see cache --help)"
+      : `unknown cache subcommand ${JSON.stringify(sub)}: list or clear (see cache --help)`,
+  );
 }
 
 function formatList(dir: string, entries: readonly CacheEntryInfo[]): string {
   if (entries.length === 0) return `token cache ${dir}: empty\n`;
-  const rows = [["SCOPE", "IDENTITY", "OBTAINED", "EXPIRES", "STATE"], ...entries.map((e) => [e.scope, e.identity, e.obtainedAt ?? "-", e.expiresAt ?? "-", e.state])];
+  const rows = [
+    ["SCOPE", "IDENTITY", "OBTAINED", "EXPIRES", "STATE"],
+    ...entries.map((e) => [e.scope, e.identity, e.obtainedAt ?? "-", e.expiresAt ?? "-", e.state]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
   return `token cache ${dir}: ${entries.length} entr${entries.length === 1 ? "y" : "ies"}\n${lines.join("\n")}\n`;

@@ -39,13 +39,17 @@ interface Entry {
 export interface TokenCacheOptions {
   dir: string;
   log: Logger;
+  /** The one clock: freshness, lock age and the lock-wait deadline. */
   now: () => Date;
   signal: AbortSignal;
   /** How long to wait for another process's fetch before fetching ourselves. */
   lockWaitMs?: number;
-  /** Whether a process id is alive (default: kill(pid, 0)); injectable for tests. */
-  isAlive?: (pid: number) => boolean;
-  pid?: number;
+  /** This process's id, written into the lock. */
+  pid: number;
+  /** Whether the process holding a lock is alive (cli/main.ts: kill(pid, 0)). */
+  isAlive: (pid: number) => boolean;
+  /** Jitter in [0, 1) for the lock poll, so waiters do not wake in step. */
+  random: () => number;
 }
 
 /**
@@ -61,15 +65,6 @@ export function isFresh(fetchedAt: Date, expiresAt: Date, now: Date): boolean {
 /** File name of a key: a hash, so no identity or secret appears in names. */
 export function entryName(key: string): string {
   return sha256Hex(key).slice(0, 40);
-}
-
-export function defaultIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -101,15 +96,19 @@ class DiskTokenCache implements TokenStore {
     const lock = path.join(this.o.dir, entryName(key) + ".lock");
     const cached = await this.read(file, key);
     const hit = cached !== undefined && isFresh(cached.fetchedAt, cached.expiresAt, this.o.now());
-    this.o.log.debug("cache lookup", { file: path.basename(file), result: hit ? "fresh" : cached ? "needs refresh" : "miss", ...(cached ? { expiresAt: cached.expiresAt.toISOString() } : {}) });
+    this.o.log.debug("cache lookup", {
+      file: path.basename(file),
+      result: hit ? "fresh" : cached ? "needs refresh" : "miss",
+      ...(cached ? { expiresAt: cached.expiresAt.toISOString() } : {}),
+    });
     if (hit) return { ...cached.token, fromCache: true };
 
-    const waitStarted = Date.now();
+    const waitStarted = this.o.now().getTime();
     const held = await this.acquire(lock, file, key);
     this.o.log.debug("cache lock", {
       lock: path.basename(lock),
       result: held.owned ? "taken" : held.fresh ? "another run fetched the token" : "not taken: fetching without it",
-      waitedMs: Date.now() - waitStarted,
+      waitedMs: this.o.now().getTime() - waitStarted,
     });
     if (held.fresh) return { ...held.fresh, fromCache: true };
     try {
@@ -163,7 +162,7 @@ class DiskTokenCache implements TokenStore {
       fetchedAt: this.o.now().toISOString(),
       endpoint: token.endpoint,
     };
-    const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    const tmp = `${file}.${this.o.pid}.${this.o.now().getTime().toString(36)}.tmp`;
     try {
       const fd = fs.openSync(tmp, "wx", 0o600);
       try {
@@ -197,66 +196,65 @@ class DiskTokenCache implements TokenStore {
    * After `lockWaitMs` we stop waiting and fetch ourselves: a slow neighbour must not fail us.
    */
   private async acquire(lock: string, file: string, key: string): Promise<{ owned: boolean; fresh?: FetchedToken }> {
-    const isAlive = this.o.isAlive ?? defaultIsAlive;
-    const pid = this.o.pid ?? process.pid;
-    const deadline = Date.now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const { isAlive, pid } = this.o;
+    const now = () => this.o.now().getTime();
+    const deadline = now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
     let watcher: FSWatcher | undefined;
     let wake: (() => void) | undefined;
     try {
-    for (;;) {
-      let held: boolean;
-      try {
-        held = takeLock(lock, pid);
-      } catch {
-        return { owned: false }; // cannot lock here: fetch without it
-      }
-      if (held) {
-        // Someone may have refreshed between our read and our lock.
-        const again = await this.read(file, key);
-        if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
-          unlinkQuietly(lock);
-          return { owned: false, fresh: again.token };
-        }
-        return { owned: true };
-      }
-      if (lockIsStale(lock, isAlive)) {
-        this.o.log.debug("cache lock: breaking a dead run's lock", { lock: path.basename(lock) });
-        unlinkQuietly(lock);
-        continue;
-      }
-      const done = await this.read(file, key);
-      if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
-      if (Date.now() > deadline || this.o.signal.aborted) return { owned: false };
-      // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
-      if (!watcher) {
+      for (;;) {
+        let held: boolean;
         try {
-          watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
-          watcher.on("error", () => undefined);
+          held = takeLock(lock, pid, now());
         } catch {
-          watcher = undefined;
+          return { owned: false }; // cannot lock here: fetch without it
         }
+        if (held) {
+          // Someone may have refreshed between our read and our lock.
+          const again = await this.read(file, key);
+          if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
+            unlinkQuietly(lock);
+            return { owned: false, fresh: again.token };
+          }
+          return { owned: true };
+        }
+        if (lockIsStale(lock, isAlive, now())) {
+          this.o.log.debug("cache lock: breaking a dead run's lock", { lock: path.basename(lock) });
+          unlinkQuietly(lock);
+          continue;
+        }
+        const done = await this.read(file, key);
+        if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
+        if (now() > deadline || this.o.signal.aborted) return { owned: false };
+        // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
+        if (!watcher) {
+          try {
+            watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
+            watcher.on("error", () => undefined);
+          } catch {
+            watcher = undefined;
+          }
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(this.o.random() * 50));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(Math.random() * 50));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
     } finally {
       watcher?.close();
     }
   }
-
 }
 
 /**
  * Create `lock` exclusively with our pid in it. True when we hold it, false when it exists (another
- * run's); other errors (read-only directory…) are thrown.
+ * run's); other errors (read-only directory…) are thrown. `cache clear` takes the same locks.
  */
-export function takeLock(lock: string, pid: number): boolean {
+export function takeLock(lock: string, pid: number, nowMs: number): boolean {
   let fd: number;
   try {
     fd = fs.openSync(lock, "wx", 0o600);
@@ -265,20 +263,20 @@ export function takeLock(lock: string, pid: number): boolean {
     throw err;
   }
   try {
-    fs.writeFileSync(fd, JSON.stringify({ pid, at: Date.now() }));
+    fs.writeFileSync(fd, JSON.stringify({ pid, at: nowMs }));
   } finally {
     fs.closeSync(fd);
   }
   return true;
 }
 
-/** A lock whose holder died, or older than LOCK_STALE_MS, or unreadable garbage: safe to break. */
-export function lockIsStale(lock: string, isAlive: (pid: number) => boolean): boolean {
+/** A lock whose holder died, older than LOCK_STALE_MS, or unreadable garbage: safe to break. */
+export function lockIsStale(lock: string, isAlive: (pid: number) => boolean, nowMs: number): boolean {
   try {
     const text = fs.readFileSync(lock, "utf8");
-    const st = fs.statSync(lock);
-    if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
-    if (text.length === 0) return Date.now() - st.mtimeMs > 1000; // holder is between create and write
+    const age = nowMs - fs.statSync(lock).mtimeMs;
+    if (age > LOCK_STALE_MS) return true;
+    if (text.length === 0) return age > 1000; // holder is between create and write
     const { pid } = JSON.parse(text) as { pid?: number };
     return typeof pid === "number" && !isAlive(pid);
   } catch (err) {

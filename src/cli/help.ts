@@ -6,8 +6,11 @@ import { DOCTOR_OPTIONS, FLAGS, envName, type HelpTopic } from "../core/config.t
 /** Usage lines of each subcommand; `--help` prints them with the flags that apply. */
 export const USAGE: Record<HelpTopic | "plugin", string> = {
   plugin: "ecr-credential-provider [get-credentials] [FLAGS]   kubelet mode: a CredentialProviderRequest on stdin, the response on stdout",
-  check: "ecr-credential-provider check IMAGE [FLAGS]         the whole flow for IMAGE: where the answer came from (cache or AWS, which credentials), never the password; --no-cache forces a live call",
-  doctor: `ecr-credential-provider doctor ${Object.entries(DOCTOR_OPTIONS).map(([n, o]) => `[--${n}${o.value ? ` ${o.value}` : ""}]`).join(" ")}`,
+  check:
+    "ecr-credential-provider check IMAGE [FLAGS]         the whole flow for IMAGE: where the answer came from (cache or AWS, which credentials), never the password; --no-cache forces a live call",
+  doctor: `ecr-credential-provider doctor ${Object.entries(DOCTOR_OPTIONS)
+    .map(([n, o]) => `[--${n}${o.value ? ` ${o.value}` : ""}]`)
+    .join(" ")}`,
   cache: "ecr-credential-provider cache list [--output=text|json] [--cache-dir DIR]\n  ecr-credential-provider cache clear [REGISTRY|REGION] [--cache-dir DIR]",
 };
 
@@ -39,7 +42,12 @@ export function helpText(version: string, topic?: HelpTopic): string {
     const names = TOPIC_FLAGS[topic] === "all" ? Object.keys(FLAGS) : (TOPIC_FLAGS[topic] as readonly string[]);
     const lines = ["Usage:", `  ${USAGE[topic]}`, ""];
     if (topic === "doctor") lines.push("Options:", ...doctorLines(), "", "Exit: 0 nothing failed (warnings allowed), 1 a check failed, 3 unknown option.");
-    if (topic === "cache") lines.push("  list: one line per cached token (scope, identity, obtained, expires, fresh | stale-usable | expired); never a password", "  clear: every entry, or those serving REGISTRY or REGION; each under its lock", "");
+    if (topic === "cache")
+      lines.push(
+        "  list: one line per cached token (scope, identity, obtained, expires, fresh | stale-usable | expired); never a password",
+        "  clear: every entry, or those serving REGISTRY or REGION; each under its lock",
+        "",
+      );
     if (names.length > 0) lines.push("Flags (each also an environment variable; a flag wins over its variable):", ...flagLines(names));
     return lines.join("\n") + "\n";
   }

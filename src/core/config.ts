@@ -1,6 +1,7 @@
 // Command line and environment → one frozen Config. The only module that reads environment variables.
 
 import { ConfigError } from "./errors.ts";
+import { GoDurationError, parseGoDuration } from "./go-duration.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
 /** Prefix of every flag's environment twin: `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
@@ -45,6 +46,16 @@ export const IDENTITY_ENV = [
   "AWS_ENDPOINT_URL_STS",
   ENV_ENDPOINT_ROLESANYWHERE,
 ] as const;
+
+/** Proxy variables Node's agents honour (`proxyEnv`), in both spellings. */
+export const PROXY_ENV = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] as const;
+
+/** Endpoint overrides for the AWS clients we build: the SDK's service variable, else AWS_ENDPOINT_URL. */
+export interface AwsEndpoints {
+  ecr?: string;
+  ecrPublic?: string;
+  sts?: string;
+}
 
 export type Command = "plugin" | "check" | "doctor" | "cache" | "version" | "help";
 /** Subcommands with their own usage (`check --help`…). */
@@ -91,6 +102,10 @@ export interface Config {
   rolesAnywhere?: RolesAnywhereSettings;
   /** The identity-shaping AWS variables, for the cache key and `check`. */
   awsEnv: Readonly<Record<string, string>>;
+  /** AWS_ENDPOINT_URL_ECR / _ECR_PUBLIC / _STS (each else AWS_ENDPOINT_URL); Roles Anywhere's is in `rolesAnywhere`. */
+  endpoints: Readonly<AwsEndpoints>;
+  /** The PROXY_ENV variables that are set: the AWS clients' agents take their proxy from these. */
+  proxyEnv: Readonly<Record<string, string>>;
 }
 
 type Kind = "string" | "bool" | "list";
@@ -104,7 +119,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   "log-level": { kind: "string", help: "debug | info | warn | error | silent (default warn)" },
   "log-format": { kind: "string", help: "text | json (default text)" },
   output: { kind: "string", help: "check's output: text | json (default text)" },
-  "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
+  "registry-alias": {
+    kind: "list",
+    help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token",
+  },
   timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
   "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
   "no-cache": { kind: "bool", help: "do not read or write the token cache" },
@@ -126,7 +144,10 @@ export const FLAGS: Record<string, FlagSpec> = {
 export const DOCTOR_OPTIONS: Record<string, { value?: string; help: string }> = {
   config: { value: "PATH", help: "the credential provider config to check (default: from the kubelet's flags)" },
   "bin-dir": { value: "DIR", help: "the kubelet's --image-credential-provider-bin-dir (default: from its flags)" },
-  "kubelet-flags": { value: "auto|none|FILE", help: "read the kubelet's flags from the running kubelet (auto), a file (unit, drop-in, env file, NodeConfig, JoinConfiguration, k3s config) or not at all" },
+  "kubelet-flags": {
+    value: "auto|none|FILE",
+    help: "read the kubelet's flags from the running kubelet (auto), a file (unit, drop-in, env file, NodeConfig, JoinConfiguration, k3s config) or not at all",
+  },
   image: { value: "IMAGE", help: "check that matchImages covers IMAGE, then fetch a token for it with the provider's own args and env" },
   root: { value: "DIR", help: "read every node path under DIR (an image being baked, a chroot)" },
   json: { help: "one JSON object per check" },
@@ -194,7 +215,10 @@ export function readConfig(argv: readonly string[], env: Readonly<Record<string,
   if (help) return freeze({ ...base(env, flags, "help", []), ...(topic ? { helpTopic: topic } : {}) });
   if (first === "check") {
     if (rest.length === 0 || (rest.length === 1 && rest[0]!.trim() === "")) {
-      throw new ConfigError("no_image", "check needs an image: ecr-credential-provider check IMAGE (e.g. 123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app)");
+      throw new ConfigError(
+        "no_image",
+        "check needs an image: ecr-credential-provider check IMAGE (e.g. 123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app)",
+      );
     }
     if (rest.length !== 1) throw new ConfigError("bad_usage", `check takes one IMAGE, got ${rest.length} (see check --help)`);
     return freeze(base(env, flags, "check", rest));
@@ -220,12 +244,7 @@ function freeze(c: Config): Config {
   return Object.freeze(c);
 }
 
-function base(
-  env: Readonly<Record<string, string | undefined>>,
-  flags: Map<string, string[]>,
-  command: Command,
-  commandArgs: readonly string[],
-): Config {
+function base(env: Readonly<Record<string, string | undefined>>, flags: Map<string, string[]>, command: Command, commandArgs: readonly string[]): Config {
   const get = (name: string): string | undefined => {
     const v = flags.get(name);
     if (v !== undefined) return v[v.length - 1];
@@ -268,6 +287,7 @@ function base(
   const sources: Record<string, SettingSource> = {};
   for (const name of Object.keys(FLAGS)) sources[name] = flags.has(name) ? "flag" : env[envName(name)] ? "env" : "default";
   return {
+    ...readNetwork(env),
     command,
     commandArgs,
     sources,
@@ -287,16 +307,25 @@ function base(
   };
 }
 
-function readRolesAnywhere(
-  get: (name: string) => string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): RolesAnywhereSettings | undefined {
-  const required = [
-    "roles-anywhere-certificate",
-    "roles-anywhere-trust-anchor-arn",
-    "roles-anywhere-profile-arn",
-    "roles-anywhere-role-arn",
-  ] as const;
+/** Endpoint overrides and proxy settings, read here once; the AWS adapters take them from Config. */
+function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Config, "endpoints" | "proxyEnv"> {
+  const endpoints: AwsEndpoints = {};
+  const ecr = env.AWS_ENDPOINT_URL_ECR ?? env.AWS_ENDPOINT_URL;
+  const ecrPublic = env.AWS_ENDPOINT_URL_ECR_PUBLIC ?? env.AWS_ENDPOINT_URL;
+  const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  if (ecr !== undefined) endpoints.ecr = ecr;
+  if (ecrPublic !== undefined) endpoints.ecrPublic = ecrPublic;
+  if (sts !== undefined) endpoints.sts = sts;
+  const proxyEnv: Record<string, string> = {};
+  for (const k of PROXY_ENV) {
+    const v = env[k];
+    if (v !== undefined) proxyEnv[k] = v;
+  }
+  return { endpoints: Object.freeze(endpoints), proxyEnv: Object.freeze(proxyEnv) };
+}
+
+function readRolesAnywhere(get: (name: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): RolesAnywhereSettings | undefined {
+  const required = ["roles-anywhere-certificate", "roles-anywhere-trust-anchor-arn", "roles-anywhere-profile-arn", "roles-anywhere-role-arn"] as const;
   const optional = [
     "roles-anywhere-private-key",
     "roles-anywhere-intermediates",
@@ -308,17 +337,12 @@ function readRolesAnywhere(
   if (!anySet) return undefined;
   const missing = required.filter((n) => get(n) === undefined);
   if (missing.length > 0) {
-    throw new ConfigError(
-      "incomplete_roles_anywhere",
-      `IAM Roles Anywhere is partly configured; missing ${missing.map((n) => "--" + n).join(", ")}`,
-    );
+    throw new ConfigError("incomplete_roles_anywhere", `IAM Roles Anywhere is partly configured; missing ${missing.map((n) => "--" + n).join(", ")}`);
   }
   const certificate = get("roles-anywhere-certificate")!;
   const durationRaw = get("roles-anywhere-session-duration");
   const sessionDurationSeconds =
-    durationRaw === undefined
-      ? DEFAULT_RA_SESSION_SECONDS
-      : Math.round(parseDurationMs("roles-anywhere-session-duration", durationRaw) / 1000);
+    durationRaw === undefined ? DEFAULT_RA_SESSION_SECONDS : Math.round(parseDurationMs("roles-anywhere-session-duration", durationRaw) / 1000);
   const s: RolesAnywhereSettings = {
     certificate,
     // The helper reads the key from the certificate file when none is given (combined PEM).
@@ -348,21 +372,14 @@ function splitList(s: string): string[] {
     .filter((x) => x.length > 0);
 }
 
-/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`) or bare seconds (`30`) → milliseconds. */
+/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`; Go's own parser) or bare seconds (`30`) → milliseconds. No sign. */
 export function parseDurationMs(flag: string, raw: string): number {
   const v = raw.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched !== v.length || v.length === 0) {
+  try {
+    if (/^[+-]/.test(v)) throw new GoDurationError(v);
+    return Math.round(Number(parseGoDuration(v)) / 1e6);
+  } catch {
     throw new ConfigError("bad_flag_value", `--${flag} / ${envName(flag)}: ${JSON.stringify(raw)} is not a duration (e.g. 30s, 1h)`);
   }
-  return Math.round(total);
 }

@@ -8,11 +8,13 @@ import { classifyImage, type AliasMap, type ClassifiedImage, type EcrTarget } fr
 import { decodeAuthorizationToken } from "./token.ts";
 import { UpstreamError } from "./errors.ts";
 
-/** A token as the AWS side hands it over. `authorizationToken` is a secret. */
+/** A token as the AWS side hands it over. `authorizationToken` is base64 of `user:password`: a secret. */
 export interface FetchedToken {
   authorizationToken: string;
   expiresAt?: Date;
+  /** The API endpoint that answered (for messages and `check`). */
   endpoint: string;
+  /** The HTTP Date header of the answer: the doctor's clock-skew check uses it. */
   serverDate?: Date;
 }
 
@@ -64,16 +66,7 @@ export async function provide(
   deps: ProvideDeps,
 ): Promise<{ response: CredentialProviderResponse; details: ProvideDetails }> {
   const image = classifyImage(request.image, deps.aliases);
-  deps.log.debug("image classified", {
-    registry: image.authKey,
-    ...(image.aliasOf ? { aliasOf: image.aliasOf } : {}),
-    kind: image.kind,
-    ...(image.account ? { account: image.account } : {}),
-    partition: image.partition,
-    region: image.region,
-    fips: image.fips,
-    dualstack: image.dualstack,
-  });
+  deps.log.debug("image classified", classification(image));
   const plan = deps.plan(request);
   deps.log.addSecret(plan.serviceAccountToken);
   deps.log.debug("credential source", { source: plan.source, description: plan.description, cache: deps.cache ? "on" : "off" });
@@ -122,5 +115,19 @@ export async function provide(
       fromCache: token.fromCache,
       stale: "stale" in token && token.stale === true,
     },
+  };
+}
+
+/** The debug line of how an image was classified. */
+function classification(image: ClassifiedImage): Record<string, unknown> {
+  return {
+    registry: image.authKey,
+    ...(image.aliasOf ? { aliasOf: image.aliasOf } : {}),
+    kind: image.kind,
+    ...(image.account ? { account: image.account } : {}),
+    partition: image.partition,
+    region: image.region,
+    fips: image.fips,
+    dualstack: image.dualstack,
   };
 }

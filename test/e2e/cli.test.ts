@@ -39,7 +39,21 @@ describe("help and version", { skip }, () => {
       const r = await run(args);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, "");
-      for (const word of ["check IMAGE", "doctor", "cache list", "cache clear", "--output", "--config", "--bin-dir", "--kubelet-flags", "--image", "--offline", "--cache-dir", "--log-format", "ECR_CREDENTIAL_PROVIDER_LOG_LEVEL"]) {
+      for (const word of [
+        "check IMAGE",
+        "doctor",
+        "cache list",
+        "cache clear",
+        "--output",
+        "--config",
+        "--bin-dir",
+        "--kubelet-flags",
+        "--image",
+        "--offline",
+        "--cache-dir",
+        "--log-format",
+        "ECR_CREDENTIAL_PROVIDER_LOG_LEVEL",
+      ]) {
         assert.ok(r.stdout.includes(word), `top-level help names ${word}`);
       }
     });
@@ -51,7 +65,11 @@ describe("help and version", { skip }, () => {
       assert.match(r.stdout, /^ecr-credential-provider \d+\.\d+\.\d+\S*\n$/);
     });
   }
-  for (const [sub, word] of [["check", "check IMAGE"], ["doctor", "--kubelet-flags"], ["cache", "cache clear"]] as const) {
+  for (const [sub, word] of [
+    ["check", "check IMAGE"],
+    ["doctor", "--kubelet-flags"],
+    ["cache", "cache clear"],
+  ] as const) {
     for (const h of ["--help", "-h"]) {
       test(`${sub} ${h}: its usage, exit 0`, async () => {
         const r = await run([sub, h]);
@@ -110,7 +128,10 @@ describe("README: the cache commands", { skip }, () => {
   const block = README.slice(README.indexOf("Inspect and clear it"), README.indexOf("A state is `fresh`"));
   const commands = [...block.matchAll(/^ecr-credential-provider (cache [^#\n]*?)\s*(#.*)?$/gm)].map((m) => m[1]!.split(/\s+/));
   test("the README shows list, list --output=json and clear by region and registry", () => {
-    assert.deepEqual(commands.map((c) => c.slice(0, 2).join(" ")), ["cache list", "cache list", "cache clear", "cache clear", "cache clear"]);
+    assert.deepEqual(
+      commands.map((c) => c.slice(0, 2).join(" ")),
+      ["cache list", "cache list", "cache clear", "cache clear", "cache clear"],
+    );
   });
   test("each runs against a filled cache, and none prints a password", async () => {
     const cacheDir = join(tempDir("cli-cache-"), "c");

@@ -40,7 +40,10 @@ let dir: string;
 before(async () => {
   fake = await startFakeAws();
   dir = tempDir("go-compat-");
-  writeFileSync(join(dir, "credentials"), `[compat]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n`);
+  writeFileSync(
+    join(dir, "credentials"),
+    `[compat]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n`,
+  );
   writeFileSync(join(dir, "config"), "");
   writeFileSync(join(dir, "web-identity-token"), "eyJhbGciOiJub25lIn0.eyJzdWIiOiJjb21wYXQifQ.");
 });

@@ -2,7 +2,6 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv, type FakeAws } from "../helpers/fake-aws.ts";
 import { BINARY } from "../helpers/run-binary.ts";

@@ -12,7 +12,9 @@ import { binaryAvailable, runBinary, request } from "../helpers/run-binary.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
 const IMAGE = "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app";
-const VERSION = (JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8"))) as { version: string }).version;
+const VERSION = (
+  JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8"))) as { version: string }
+).version;
 
 let fake: FakeAws;
 /** Answers every request with `answer`: an HTML proxy page, an XML error… */
@@ -32,7 +34,11 @@ const skip = !binaryAvailable() && "dist/ecr-credential-provider is not built";
 const noCache = (extra: Record<string, string> = {}) => fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ...extra });
 
 function secrets(): string[] {
-  return [TEST_CREDENTIALS.secretAccessKey, ...fake.issuedPasswords, ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""])].filter(Boolean);
+  return [
+    TEST_CREDENTIALS.secretAccessKey,
+    ...fake.issuedPasswords,
+    ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""]),
+  ].filter(Boolean);
 }
 
 describe("--log-format=json: every stderr line is JSON, the failure line included", { skip }, () => {
@@ -44,7 +50,10 @@ describe("--log-format=json: every stderr line is JSON, the failure line include
     test(what, async () => {
       const r = await runBinary({ args: [...args], env: noCache(env), stdin: request("registry.example.com/app") });
       assert.equal(r.code, exit, r.stderr);
-      const lines = r.stderr.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = r.stderr
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const failures = lines.filter((l) => l.level === "error");
       assert.equal(failures.length, 1, r.stderr);
       const last = failures[0]!;
@@ -67,14 +76,21 @@ describe("--log-level=debug shows each step, never a secret", { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     const has = (re: RegExp, what: string) => assert.match(r.stderr, re, `debug shows ${what}\n${r.stderr}`);
     has(/debug: settings .*log-level="debug \(flag\)".*timeout="20000ms \(flag\)".*cache-dir="\S+ \(env\)"/, "each setting and where it came from");
-    has(/debug: image classified registry=123456789012\.dkr\.ecr\.cn-northwest-1\.amazonaws\.com\.cn kind=private .*partition=aws-cn region=cn-northwest-1/, "the classification");
+    has(
+      /debug: image classified registry=123456789012\.dkr\.ecr\.cn-northwest-1\.amazonaws\.com\.cn kind=private .*partition=aws-cn region=cn-northwest-1/,
+      "the classification",
+    );
     has(/debug: credential source source=default-chain /, "the credential source");
     has(/debug: cache lookup file=[0-9a-f]{40}\.json result=miss/, "the cache lookup");
     has(/debug: cache lock lock=[0-9a-f]{40}\.lock result=taken/, "the lock");
     has(/debug: AWS attempt call="ECR GetAuthorizationToken in cn-northwest-1 \(http:\/\/127\.0\.0\.1:\d+\)" attempt=1 status=200 ms=\d+/, "each AWS attempt");
     has(/debug: cache write file=[0-9a-f]{40}\.json expiresAt=/, "the cache write");
     for (const s of secrets()) assert.ok(!r.stderr.includes(s), "a secret in the debug log");
-    const again = await runBinary({ args: ["--log-level=debug"], env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: cacheDir }), stdin: request(IMAGE) });
+    const again = await runBinary({
+      args: ["--log-level=debug"],
+      env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: cacheDir }),
+      stdin: request(IMAGE),
+    });
     assert.match(again.stderr, /debug: cache lookup file=[0-9a-f]{40}\.json result=fresh/);
   });
 
@@ -106,8 +122,24 @@ describe("the failure line names the right cause", { skip }, () => {
   });
 
   for (const [what, a, exit, code, keep] of [
-    ["a proxy's HTML 502 page", { status: 502, headers: { "content-type": "text/html" }, body: "<html><h1>502 Bad Gateway</h1></html>" }, 5, "upstream_5xx", /HTTP 502.*text\/html/],
-    ["an XML 403 with the AWS error type in its header", { status: 403, headers: { "content-type": "text/xml", "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/" }, body: "<Error><Code>AccessDeniedException</Code></Error>" }, 4, "access_denied", /AccessDeniedException: HTTP 403/],
+    [
+      "a proxy's HTML 502 page",
+      { status: 502, headers: { "content-type": "text/html" }, body: "<html><h1>502 Bad Gateway</h1></html>" },
+      5,
+      "upstream_5xx",
+      /HTTP 502.*text\/html/,
+    ],
+    [
+      "an XML 403 with the AWS error type in its header",
+      {
+        status: 403,
+        headers: { "content-type": "text/xml", "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/" },
+        body: "<Error><Code>AccessDeniedException</Code></Error>",
+      },
+      4,
+      "access_denied",
+      /AccessDeniedException: HTTP 403/,
+    ],
     ["a plain-text 400", { status: 400, headers: { "content-type": "text/plain" }, body: "Bad Request" }, 5, "upstream_4xx", /HTTP 400.*text\/plain/],
   ] as const) {
     test(`${what}: the HTTP status and error type, not a JSON parser's message`, async () => {
@@ -130,7 +162,10 @@ describe("the failure line names the right cause", { skip }, () => {
     const { AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, ...bare } = noCache({ AWS_PROFILE: "ops", AWS_EC2_METADATA_DISABLED: "true" });
     const profile = await runBinary({ args: ["check", IMAGE], env: bare });
     assert.equal(profile.code, 3, profile.stderr);
-    assert.match(profile.stderr, /^ecr-credential-provider: missing_config_file: AWS_PROFILE=ops is set but its config file does not exist: \/nonexistent\/aws-config/);
+    assert.match(
+      profile.stderr,
+      /^ecr-credential-provider: missing_config_file: AWS_PROFILE=ops is set but its config file does not exist: \/nonexistent\/aws-config/,
+    );
     assert.equal(profile.stderr.trimEnd().split("\n").length, 1, profile.stderr);
   });
 });

@@ -21,7 +21,7 @@ const PASSWORDS = ["pw-cn-secret-0001", "pw-usw2-secret-0002", "pw-public-secret
 async function filled(): Promise<{ dir: string; keys: string[] }> {
   const dir = join(tempDir("cache-admin-"), "cache");
   const log = createLogger({ level: "silent", format: "text", write: () => undefined, now: () => T0 });
-  const cache = (await openTokenCache({ dir, log, now: () => T0, signal: new AbortController().signal }))!;
+  const cache = (await openTokenCache({ dir, log, now: () => T0, signal: new AbortController().signal, pid: 1, isAlive: () => false, random: () => 0 }))!;
   const config = readConfig([], { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_PROFILE: "ops" });
   const plan = planCredentials(config, {}, () => "");
   const images = [
@@ -33,7 +33,11 @@ async function filled(): Promise<{ dir: string; keys: string[] }> {
   for (const [i, image] of images.entries()) {
     const key = tokenCacheKey(classifyImage(image), plan);
     keys.push(key);
-    await cache.get(key, async () => ({ authorizationToken: Buffer.from(`AWS:${PASSWORDS[i]}`).toString("base64"), expiresAt: new Date(T0.getTime() + 12 * H), endpoint: "https://api.ecr.example" }));
+    await cache.get(key, async () => ({
+      authorizationToken: Buffer.from(`AWS:${PASSWORDS[i]}`).toString("base64"),
+      expiresAt: new Date(T0.getTime() + 12 * H),
+      endpoint: "https://api.ecr.example",
+    }));
   }
   return { dir, keys };
 }
@@ -50,7 +54,7 @@ test("list: one entry per token with scope, identity label, times and state; nev
   }
   let out = "";
   for (const output of ["text", "json"] as const) {
-    await runCacheCommand(["list"], { dir, output, aliases: new Map(), now: () => T0, writeStdout: (s) => (out += s) });
+    await runCacheCommand(["list"], { dir, output, aliases: new Map(), now: () => T0, writeStdout: (s) => (out += s), pid: 1, isAlive: () => false });
   }
   for (const pw of PASSWORDS) {
     assert.ok(!out.includes(pw), "a password in cache list");
@@ -77,15 +81,21 @@ test("list: a missing directory is an empty cache; an unreadable file is listed 
 
 test("clear by region, by registry (aliases applied) and all", async () => {
   const { dir } = await filled();
-  const opts = { now: T0, all: false };
+  const opts = { now: T0, all: false, pid: 1, isAlive: () => false };
   const r1 = await clearCache(dir, clearFilter("cn-northwest-1", new Map()), opts);
-  assert.deepEqual(r1.removed.map((e) => e.region), ["cn-northwest-1"]);
+  assert.deepEqual(
+    r1.removed.map((e) => e.region),
+    ["cn-northwest-1"],
+  );
   const aliases = parseAliases(["mirror.internal:5000=public.ecr.aws"]);
   const r2 = await clearCache(dir, clearFilter("mirror.internal:5000", aliases), opts);
-  assert.deepEqual(r2.removed.map((e) => e.scope), ["ECR Public"]);
+  assert.deepEqual(
+    r2.removed.map((e) => e.scope),
+    ["ECR Public"],
+  );
   const r3 = await clearCache(dir, clearFilter("123456789012.dkr.ecr.us-west-2.amazonaws.com", new Map()), opts);
   assert.deepEqual(r3.removed, [], "the FIPS entry is not the standard endpoint's");
-  const r4 = await clearCache(dir, clearFilter(undefined, new Map()), { now: T0, all: true });
+  const r4 = await clearCache(dir, clearFilter(undefined, new Map()), { now: T0, all: true, pid: 1, isAlive: () => false });
   assert.equal(r4.removed.length, 1);
   assert.deepEqual(readdirSync(dir), []);
 });
@@ -94,12 +104,12 @@ test("clear respects the lock: a live holder keeps its entry (busy), a dead hold
   const { dir, keys } = await filled();
   const lock = join(dir, entryName(keys[0]!) + ".lock");
   writeFileSync(lock, JSON.stringify({ pid: 4242, at: Date.now() }));
-  const live = await clearCache(dir, () => true, { now: T0, all: true, lockWaitMs: 300, isAlive: () => true });
+  const live = await clearCache(dir, () => true, { now: T0, all: true, lockWaitMs: 300, pid: 1, isAlive: () => true });
   assert.equal(live.busy.length, 1);
   assert.equal(live.removed.length, 2);
   assert.ok(existsSync(join(dir, entryName(keys[0]!) + ".json")), "a locked entry is left alone");
   assert.ok(existsSync(lock), "another run's lock is left alone");
-  const dead = await clearCache(dir, () => true, { now: T0, all: true, lockWaitMs: 300, isAlive: () => false });
+  const dead = await clearCache(dir, () => true, { now: T0, all: true, lockWaitMs: 300, pid: 1, isAlive: () => false });
   assert.equal(dead.removed.length, 1);
   assert.deepEqual(readdirSync(dir), []);
 });
