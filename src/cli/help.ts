@@ -41,7 +41,13 @@ export function helpText(version: string, topic?: HelpTopic): string {
   if (topic) {
     const names = TOPIC_FLAGS[topic] === "all" ? Object.keys(FLAGS) : (TOPIC_FLAGS[topic] as readonly string[]);
     const lines = ["Usage:", `  ${USAGE[topic]}`, ""];
-    if (topic === "doctor") lines.push("Options:", ...doctorLines(), "", "Exit: 0 nothing failed (warnings allowed), 1 a check failed, 3 unknown option.");
+    if (topic === "doctor")
+      lines.push(
+        "Options:",
+        ...doctorLines(),
+        "",
+        "Exit: 0 nothing failed (warnings allowed), 6 a check failed, 3 bad usage (unknown option), 1 internal error.",
+      );
     if (topic === "cache")
       lines.push(
         "  list: one line per cached token (scope, identity, obtained, expires, fresh | stale-usable | expired); never a password",
