@@ -70,9 +70,9 @@ fi
 if [ "$what" = test ] || [ "$what" = all ]; then
   echo "node-only: npm ci && npm test"
   run "npm ci --no-audit --no-fund && npm test" >"$work/test.log" 2>&1 || { tail -n 80 "$work/test.log"; exit 1; }
-  grep -E '^# (tests|pass|fail|skipped|todo|duration_ms)' "$work/test.log" || true
+  grep -E '^(ℹ|#) (tests|pass|fail|skipped|todo|duration_ms)' "$work/test.log" || true
   echo "node-only: skipped, with reasons:"
-  grep -E '# SKIP' "$work/test.log" | sed -E 's/^ +//' | sort | uniq -c | sort -rn | head -20 || true
+  grep -E '﹣ .* # |# SKIP' "$work/test.log" | sed -E 's/^ +//; s/^.*\) # //' | sort | uniq -c | sort -rn | head -20 || true
   check_tmp "npm test"
 fi
 echo "node-only: ok"
