@@ -116,13 +116,22 @@ const which = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: 
 const sha256 = (file) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
 // ---------------------------------------------------------------------------------------------
-// 0. Tools. Fail early, with the exact command that installs what is missing.
-function checkTools({ targets }) {
+// 0. Tools. Fail early, with the exact command that installs what is missing. A --host-only build
+// (what `npm test` and `npm run demo` make) needs Node and npm alone: without strip it keeps Node's
+// symbols (about 18 MB more), without patchelf it has no run path to the optional shipped
+// libstdc++/libgcc_s. Full builds and releases require both.
+function checkTools({ targets, opts, say }) {
   const missing = new Set();
   const needFile = (path, pkg) => { if (!existsSync(path)) missing.add(pkg); };
   const needCmd = (cmd, pkg) => { if (!which(cmd)) missing.add(pkg); };
-  needCmd("strip", "binutils");
-  needCmd("patchelf", "patchelf");
+  const tools = { strip: Boolean(which("strip")), patchelf: Boolean(which("patchelf")) };
+  if (opts["host-only"]) {
+    if (!tools.strip) say("build: strip (binutils) not found: the executable keeps Node's symbols (fine for development; releases are stripped)");
+    if (!tools.patchelf) say("build: patchelf not found: no run path to optional shipped libraries (fine for development; releases set it)");
+  } else {
+    needCmd("strip", "binutils");
+    needCmd("patchelf", "patchelf");
+  }
   for (const arch of targets) {
     const a = ARCHES[arch];
     if (arch === HOST_ARCH) { needFile(join(a.hostLibDir, "libstdc++.so.6"), "libstdc++6"); continue; }
@@ -135,6 +144,7 @@ function checkTools({ targets }) {
   if (missing.size) {
     fail(`missing build tools. Install them with:\n  apt-get update && apt-get install -y --no-install-recommends ${[...missing].join(" ")}\n(or run: bash scripts/ci-deps.sh)`);
   }
+  return tools;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,14 +414,14 @@ function makeLazyCodeCache(arch, node, lazyFile, dir) {
 }
 const splitCmd = (argv) => [argv[0], argv.slice(1)];
 
-function makeExecutable({ say }, arch, node, blob, outFile) {
+function makeExecutable({ say, tools }, arch, node, blob, outFile) {
   const a = ARCHES[arch];
   const tmp = `${outFile}.tmp`;
   rmSync(tmp, { force: true });
   copyFileSync(node, tmp);
   chmodSync(tmp, 0o755);
   const strip = arch === HOST_ARCH ? "strip" : a.crossStrip;
-  run(strip, ["--strip-all", tmp]);
+  if (arch !== HOST_ARCH || tools.strip) run(strip, ["--strip-all", tmp]);
   const stripped = statSync(tmp).size;
   const pj = run(process.execPath, [
     join(ROOT, "node_modules", "postject", "dist", "cli.js"),
@@ -423,7 +433,7 @@ function makeExecutable({ say }, arch, node, blob, outFile) {
   if (noise.length) say(noise.join("\n"));
   // Run path for optional private copies of libstdc++/libgcc_s beside the executable (minimal
   // hosts). After postject: LIEF mis-writes a binary that patchelf has already rearranged.
-  run("patchelf", ["--set-rpath", RUNPATH, tmp]);
+  if (tools.patchelf) run("patchelf", ["--set-rpath", RUNPATH, tmp]);
   chmodSync(tmp, 0o755);
   renameSync(tmp, outFile);
   return { stripped };
@@ -545,11 +555,11 @@ function smokeAll({ say, targets, outDir }, trivial) {
   if (trivial) say(`  smoke trivial: ${smoke(HOST_ARCH, join(outDir, "bench", "trivial-sea"))}`);
 }
 
-function writeBuildInfo({ outDir, targets, opts, useCodeCache }, commit) {
+function writeBuildInfo({ outDir, targets, opts, useCodeCache, tools }, commit) {
   writeFileSync(join(outDir, DIST_FILES.buildInfo), `${JSON.stringify({
     name: NAME, version: version(), commit, hostArch: HOST_ARCH, targets,
     hostOnly: opts["host-only"], withTrivial: opts["with-trivial"], useCodeCache,
-    node: lockEntry(ARCHES[HOST_ARCH].npm).version, runpath: RUNPATH,
+    node: lockEntry(ARCHES[HOST_ARCH].npm).version, runpath: tools.patchelf ? RUNPATH : null, stripped: tools.strip,
   }, null, 2)}\n`);
 }
 
@@ -568,7 +578,7 @@ export async function main(args) {
   const t0 = performance.now();
   const plan = parseOptions(args);
   const { say, opts } = plan;
-  checkTools(plan);
+  plan.tools = checkTools(plan);
   say(`build: ${NAME} ${version()} for ${plan.targets.join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
   cleanOutDir(plan);
   const program = await buildPlugin(plan);

@@ -1,6 +1,6 @@
 // `npm run demo`: the built executable answers real kubelet requests against a built-in local ECR stand-in. No AWS account needed.
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv } from "../test/helpers/fake-aws.ts";
@@ -12,11 +12,14 @@ if (!binaryAvailable()) {
 }
 
 const fake = await startFakeAws({ latencyMs: 50 });
-const cacheDir = join(mkdtempSync(join(tmpdir(), "ecr-demo-")), "cache");
+const work = mkdtempSync(join(tmpdir(), "ecr-demo-"));
+const cacheDir = join(work, "cache");
 const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: cacheDir });
 
 const mask = (stdout: string) => stdout.replace(/"password":"([^"]{6})[^"]*"/g, (_m, head: string) => `"password":"${head}…(masked)"`);
-const section = (t: string) => console.log(`\n\x1b[1m== ${t}\x1b[0m`);
+// Bold titles on a terminal only: a log file or a pipe gets plain text.
+const bold = process.stdout.isTTY ? (t: string) => `\x1b[1m${t}\x1b[0m` : (t: string) => t;
+const section = (t: string) => console.log(`\n${bold(`== ${t}`)}`);
 
 async function exchange(title: string, image: string, args: string[] = []) {
   section(title);
@@ -50,3 +53,4 @@ section("The same flow, for humans: ecr-credential-provider check IMAGE");
 const check = await runBinary({ args: ["check", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/test"], env });
 console.log(check.stdout.trimEnd());
 await fake.close();
+rmSync(work, { recursive: true, force: true });

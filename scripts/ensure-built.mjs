@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test` runs the end-to-end suites against dist/ecr-credential-provider. Build it (this
-// machine's architecture only) when it is missing or older than the sources; leave a full
-// `npm run build` alone when it is current.
+// `npm test` and `npm run demo` run against dist/ecr-credential-provider. Build it (this machine's
+// architecture only) when it is missing or older than the sources; leave a full `npm run build`
+// alone when it is current. `--with-trivial` (the benchmarks) also wants the trivial SEA they
+// compare against; the demo and the tests do not build it.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
 const exe = join(root, "dist", "ecr-credential-provider");
+const withTrivial = process.argv.includes("--with-trivial");
 
 function newest(path) {
   const st = statSync(path);
@@ -16,12 +18,16 @@ function newest(path) {
   return Math.max(st.mtimeMs, ...readdirSync(path).map((n) => newest(join(path, n))));
 }
 
-const inputs = ["src", "build.mjs", "package-lock.json", "bench/trivial"].map((p) => join(root, p)).filter(existsSync);
-const stale = !existsSync(exe) || !existsSync(join(root, "dist", "bench", "trivial-sea")) || Math.max(...inputs.map(newest)) > statSync(exe).mtimeMs;
+const inputs = ["src", "build.mjs", "package-lock.json", ...(withTrivial ? ["bench/trivial"] : [])].map((p) => join(root, p)).filter(existsSync);
+const stale =
+  !existsSync(exe) ||
+  (withTrivial && !existsSync(join(root, "dist", "bench", "trivial-sea"))) ||
+  Math.max(...inputs.map(newest)) > statSync(exe).mtimeMs;
 if (!stale) {
   console.log("ensure-built: dist/ecr-credential-provider is current");
   process.exit(0);
 }
-console.log("ensure-built: building dist/ecr-credential-provider for this machine (node build.mjs --host-only --with-trivial)");
-const r = spawnSync(process.execPath, [join(root, "build.mjs"), "--host-only", "--with-trivial"], { stdio: "inherit" });
+const args = ["--host-only", ...(withTrivial ? ["--with-trivial"] : [])];
+console.log(`ensure-built: building dist/ecr-credential-provider for this machine (node build.mjs ${args.join(" ")})`);
+const r = spawnSync(process.execPath, [join(root, "build.mjs"), ...args], { stdio: "inherit" });
 process.exit(r.status ?? 1);

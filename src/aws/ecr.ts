@@ -7,7 +7,7 @@ import type { AwsEndpoints } from "../core/config.ts";
 import type { FetchedToken } from "../core/provider.ts";
 import type { EcrTarget } from "../core/registry.ts";
 import { mapAwsError } from "./errors.ts";
-import { awsRetryPolicy, withRetries } from "./retry.ts";
+import { awsRetryPolicy, loggedAttempt, withRetries, type AttemptLog } from "./retry.ts";
 
 /** The one thing the core needs from ECR: a token (FetchedToken: `authorizationToken` is a secret). */
 export interface EcrAuth {
@@ -23,6 +23,10 @@ export interface EcrAuthSettings {
   /** Config.endpoints: `ecr` for private registries, `ecrPublic` for ECR Public. */
   endpoints: Pick<AwsEndpoints, "ecr" | "ecrPublic">;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
+  /** `ecr-credential-provider/<version>`, added to the SDK's User-Agent. */
+  userAgent?: string;
+  /** Debug log of each attempt (endpoint, status, duration). */
+  log?: AttemptLog;
 }
 
 /**
@@ -31,7 +35,8 @@ export interface EcrAuthSettings {
  * operator's URL wins anyway.
  */
 function endpointFlags(target: EcrTarget, overridden: boolean): { useFipsEndpoint?: boolean; useDualstackEndpoint?: boolean } {
-  if (overridden) return {};
+  // Explicitly off with an override: AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT must not make the SDK refuse the operator's URL.
+  if (overridden) return { useFipsEndpoint: false, useDualstackEndpoint: false };
   return { useFipsEndpoint: target.fips, useDualstackEndpoint: target.dualstack };
 }
 
@@ -79,6 +84,7 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
         requestHandler: settings.requestHandler,
         // Retries are ours (withRetries): one policy, bounded by our deadline.
         maxAttempts: 1,
+        ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}),
         ...endpointFlags(target, override !== undefined),
         ...(override !== undefined ? { endpoint: override } : {}),
       };
@@ -94,15 +100,15 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
         : `check the credentials allow ecr:GetAuthorizationToken in ${target.partition}/${target.region} and the network path to ${endpoint}`;
       try {
         const data = await withRetries(
-          async () => {
+          async (attempt) => {
             try {
               if (pub) {
-                const out = await (client as InstanceType<typeof pub.ECRPUBLICClient>).send(new pub.GetAuthorizationTokenCommand({}), {
-                  abortSignal: signal as any,
-                });
+                const out = await loggedAttempt(settings.log, what, attempt, () =>
+                  (client as InstanceType<typeof pub.ECRPUBLICClient>).send(new pub.GetAuthorizationTokenCommand({}), { abortSignal: signal as any }),
+                );
                 return out.authorizationData;
               }
-              const out = await (client as ECRClient).send(new GetAuthorizationTokenCommand({}), { abortSignal: signal as any });
+              const out = await loggedAttempt(settings.log, what, attempt, () => (client as ECRClient).send(new GetAuthorizationTokenCommand({}), { abortSignal: signal as any }));
               if (!Array.isArray(out.authorizationData) || out.authorizationData.length === 0) return undefined;
               return out.authorizationData[0];
             } catch (err) {

@@ -33,11 +33,15 @@ const NETWORK_CODES = new Set([
   "UND_ERR_SOCKET",
 ]);
 
+/** DNS failures: the name of the endpoint does not resolve. */
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME"]);
+
 interface SdkLikeError {
   name?: string;
   message?: string;
   code?: string;
   $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
   $fault?: string;
   $retryable?: unknown;
   cause?: unknown;
@@ -58,9 +62,14 @@ export function oneLine(s: string, max = 300): string {
 export function mapAwsError(err: unknown, what: string, hint: string, signal?: AbortSignal): PluginError {
   if (err instanceof PluginError) return err;
   const e = (err ?? {}) as SdkLikeError;
-  const name = e.name ?? "Error";
-  const status = e.$metadata?.httpStatusCode;
-  const msg = oneLine(e.message ?? String(err));
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const unparsable = unparsableAnswer(e, status);
+  // An answer that is not JSON (a proxy's HTML page, an XML error): keep the HTTP status and any
+  // AWS error type from the headers; the parser's message says nothing useful.
+  const name = unparsable ? (unparsable.type ?? "") : (e.name ?? "Error");
+  const msg = unparsable ? unparsable.note : oneLine(e.message ?? String(err));
+  /** `Type: message`, or only the note for an untyped unparsable answer. */
+  const detail = name ? `${name}: ${msg}` : msg;
   if (signal?.aborted || name === "AbortError") {
     return new UpstreamError("timeout", `${what} timed out (overall deadline reached); ${hint}`, { cause: err });
   }
@@ -74,24 +83,48 @@ export function mapAwsError(err: unknown, what: string, hint: string, signal?: A
   if (CREDENTIAL_ERRORS.has(name) || status === 401 || status === 403) {
     // AWS reports a skewed clock as a signature problem; say what to check.
     const clock = /signature expired|clock|skew|not yet current/i.test(msg) || name === "InvalidSignatureException" ? "; if the node clock is off, fix NTP" : "";
-    return new CredentialsError("access_denied", `${what} was refused: ${name}: ${msg}; ${hint}${clock}`, { cause: err });
+    return new CredentialsError("access_denied", `${what} was refused: ${detail}; ${hint}${clock}`, { cause: err });
   }
   if (THROTTLING.has(name) || status === 429) {
-    return new UpstreamError("throttled", `${what} was throttled (${name}); ${hint}`, { cause: err, retryable: true });
+    return new UpstreamError("throttled", `${what} was throttled (${name || `HTTP ${status}`}); ${hint}`, { cause: err, retryable: true });
   }
   if ((status !== undefined && status >= 500) || e.$fault === "server") {
-    return new UpstreamError("upstream_5xx", `${what} failed with HTTP ${status ?? "5xx"} ${name}: ${msg}`, { cause: err, retryable: true });
+    return new UpstreamError("upstream_5xx", unparsable ? `${what} failed: ${detail}` : `${what} failed with HTTP ${status ?? "5xx"} ${detail}`, { cause: err, retryable: true });
   }
   const code = e.code ?? (e.cause as SdkLikeError | undefined)?.code;
   if (name === "TimeoutError" || (code !== undefined && NETWORK_CODES.has(code))) {
-    return new UpstreamError("network", `${what} could not be reached (${code ?? name}: ${msg}); ${hint}`, { cause: err, retryable: true });
+    // A network problem, not an IAM one: say so, and what lies on the path.
+    const why =
+      code !== undefined && DNS_CODES.has(code)
+        ? "the endpoint's name does not resolve: check the node's DNS, and for private subnets the VPC endpoint's private DNS"
+        : code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET"
+          ? "the connection was cut: check proxies and firewalls between this node and AWS"
+          : "no connection could be made: check routes, security groups and firewalls, VPC endpoints, and the proxy (HTTPS_PROXY, NO_PROXY)";
+    return new UpstreamError("network", `${what} could not be reached, a network problem (${code ?? name}: ${msg}); ${why}`, { cause: err, retryable: true });
   }
   if (status !== undefined && status < 300) {
     // The SDK could not read a 2xx answer (truncated or not JSON): a broken upstream or proxy.
     return new UpstreamError("bad_response", `${what} returned an unreadable answer (HTTP ${status}); check proxies between this node and AWS`, { cause: err, retryable: true });
   }
   if (status !== undefined) {
-    return new UpstreamError("upstream_4xx", `${what} failed with HTTP ${status} ${name}: ${msg}; ${hint}`, { cause: err });
+    return new UpstreamError("upstream_4xx", unparsable ? `${what} failed: ${detail}; ${hint}` : `${what} failed with HTTP ${status} ${detail}; ${hint}`, { cause: err });
   }
-  return new UpstreamError("upstream", `${what} failed: ${name}: ${msg}; ${hint}`, { cause: err });
+  return new UpstreamError("upstream", `${what} failed: ${detail}; ${hint}`, { cause: err });
+}
+
+/**
+ * The SDK could not parse the answer (it throws its JSON parser's SyntaxError with the response
+ * attached): the AWS error type from `x-amzn-errortype`, if any, and a note with status and content type.
+ */
+function unparsableAnswer(e: SdkLikeError, status: number | undefined): { type?: string; note: string } | undefined {
+  if (e.name !== "SyntaxError" && !/Deserialization error/.test(e.message ?? "")) return undefined;
+  const headers = e.$response?.headers ?? {};
+  const header = (n: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === n)?.[1];
+  const raw = header("x-amzn-errortype");
+  const type = raw ? oneLine(raw.split(":")[0]!.split("#").pop()!, 100) : undefined;
+  const ct = header("content-type");
+  return {
+    ...(type ? { type } : {}),
+    note: `HTTP ${status ?? "?"}, an answer that is not AWS JSON${ct ? ` (${oneLine(ct, 60)})` : ""}: a proxy, captive portal or wrong endpoint in between?`,
+  };
 }

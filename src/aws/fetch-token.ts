@@ -32,12 +32,14 @@ export function createTokenFetcher(deps: TokenFetcherDeps, adapters: AwsAdapters
   let defaultChain: AwsCredentialIdentityProvider | undefined;
   let rolesAnywhere: AwsCredentialIdentityProvider | undefined;
 
-  const registering = (p: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider => async (props) => {
-    const c = await p(props);
-    log.addSecret(c.secretAccessKey);
-    log.addSecret(c.sessionToken);
-    return c;
-  };
+  const registering =
+    (p: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider =>
+    async (props) => {
+      const c = await p(props);
+      log.addSecret(c.secretAccessKey);
+      log.addSecret(c.sessionToken);
+      return c;
+    };
 
   const credentialsFor = async (target: { region: string }, plan: CredentialPlan): Promise<AwsCredentialIdentityProvider> => {
     if (plan.source === "service-account") {

@@ -110,3 +110,37 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: 
 export function awsRetryPolicy(maxAttempts: number): Pick<RetryOptions, "maxAttempts" | "throttle"> {
   return { maxAttempts, throttle: { ...THROTTLE_BACKOFF } };
 }
+
+/** What the debug log says about one attempt of an AWS call; never a body, header value or credential. */
+export interface AttemptLog {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Run one attempt of `call` and log it at debug level: which call (service, operation, endpoint),
+ * which attempt, the HTTP status or network error code, and how long it took.
+ */
+export async function loggedAttempt<T>(
+  log: AttemptLog | undefined,
+  call: string,
+  attempt: number,
+  fn: () => Promise<T>,
+  statusOf: (value: T) => number | undefined = (v) => (v as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode,
+): Promise<T> {
+  const started = Date.now();
+  try {
+    const value = await fn();
+    log?.debug("AWS attempt", { call, attempt, status: statusOf(value) ?? "ok", ms: Date.now() - started });
+    return value;
+  } catch (err) {
+    const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+    const status = e?.$metadata?.httpStatusCode ?? e?.code ?? e?.cause?.code ?? e?.name ?? "error";
+    log?.debug("AWS attempt", { call, attempt, status, ms: Date.now() - started, error: (err as { code?: string })?.code ?? e?.name });
+    throw err;
+  }
+}
+
+/** The product's User-Agent token, sent on every AWS request (the SDK appends it to its own). */
+export function productUserAgent(version: string): string {
+  return `ecr-credential-provider/${version}`;
+}

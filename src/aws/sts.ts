@@ -5,7 +5,7 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 import type { AwsRequestHandler } from "./ecr.ts";
 import { UpstreamError } from "../core/errors.ts";
 import { mapAwsError } from "./errors.ts";
-import { awsRetryPolicy, withRetries } from "./retry.ts";
+import { awsRetryPolicy, loggedAttempt, withRetries, type AttemptLog } from "./retry.ts";
 
 /** Session name the reference plugin uses; CloudTrail shows it. */
 export const ROLE_SESSION_NAME = "ecr-credential-provider";
@@ -20,6 +20,10 @@ export interface StsSettings {
   /** AWS_ENDPOINT_URL_STS (else AWS_ENDPOINT_URL), from Config.endpoints. */
   endpoint?: string;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
+  /** `ecr-credential-provider/<version>`, added to the SDK's User-Agent. */
+  userAgent?: string;
+  /** Debug log of each attempt. */
+  log?: AttemptLog;
 }
 
 /**
@@ -31,16 +35,23 @@ export function createRoleAssumer(settings: StsSettings): RoleAssumer {
   return {
     async assumeRoleWithWebIdentity({ roleArn, token, region, signal }) {
       const endpoint = settings.endpoint;
-      const client = new STSClient({ region, requestHandler: settings.requestHandler, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
+      const client = new STSClient({
+        region,
+        requestHandler: settings.requestHandler,
+        maxAttempts: 1,
+        ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}),
+        ...(endpoint ? { endpoint } : {}),
+      });
       const what = `STS AssumeRoleWithWebIdentity for ${roleArn} in ${region}`;
       const hint = "check the role's trust policy allows the cluster's OIDC provider and this service account, and the token audience";
       try {
         const out = await withRetries(
-          async () => {
+          async (attempt) => {
             try {
-              return await client.send(
-                new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, WebIdentityToken: token }),
-                { abortSignal: signal as any },
+              return await loggedAttempt(settings.log, `${what} (${endpoint ?? "regional endpoint"})`, attempt, () =>
+                client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, WebIdentityToken: token }), {
+                  abortSignal: signal as any,
+                }),
               );
             } catch (err) {
               throw mapAwsError(err, what, hint, signal);

@@ -38,7 +38,7 @@ async function main(lazyFile: string, outFile: string): Promise<void> {
   // One attempt, as before: a retry would compile more functions in one build than in another, and the cache must be reproducible.
   const config = { ...readConfig(["--no-cache", "--timeout=5s", "--log-level=silent"], env), maxAttempts: 1 };
   const log = createLogger({ level: "silent", format: "text", write: () => {}, now: () => new Date(0) });
-  const fetch = lazy.wireTokenFetcher({ config, log, now: () => new Date(0), signal: new AbortController().signal });
+  const fetch = lazy.wireTokenFetcher({ config, log, now: () => new Date(0), signal: new AbortController().signal, version: "warm-up" });
   try {
     await fetch({ kind: "private", partition: "aws", region: "us-east-1", account: "123456789012", fips: false, dualstack: false }, { source: "default-chain", description: "", identity: "" });
   } finally {

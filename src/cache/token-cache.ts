@@ -107,9 +107,21 @@ class DiskTokenCache implements TokenStore {
     const file = path.join(this.o.dir, entryName(key) + ".json");
     const lock = path.join(this.o.dir, entryName(key) + ".lock");
     const cached = await this.read(file, key);
-    if (cached && isFresh(cached.fetchedAt, cached.expiresAt, this.o.now())) return { ...cached.token, fromCache: true };
+    const hit = cached !== undefined && isFresh(cached.fetchedAt, cached.expiresAt, this.o.now());
+    this.o.log.debug("cache lookup", {
+      file: path.basename(file),
+      result: hit ? "fresh" : cached ? "needs refresh" : "miss",
+      ...(cached ? { expiresAt: cached.expiresAt.toISOString() } : {}),
+    });
+    if (hit) return { ...cached.token, fromCache: true };
 
+    const waitStarted = this.o.now().getTime();
     const held = await this.acquire(lock, file, key);
+    this.o.log.debug("cache lock", {
+      lock: path.basename(lock),
+      result: held.owned ? "taken" : held.fresh ? "another run fetched the token" : "not taken: fetching without it",
+      waitedMs: this.o.now().getTime() - waitStarted,
+    });
     if (held.fresh) return { ...held.fresh, fromCache: true };
     try {
       let token: FetchedToken;
@@ -172,6 +184,7 @@ class DiskTokenCache implements TokenStore {
         fs.closeSync(fd);
       }
       fs.renameSync(tmp, file);
+      this.o.log.debug("cache write", { file: path.basename(file), expiresAt: entry.expiresAt });
       const dfd = fs.openSync(this.o.dir, "r");
       try {
         fs.fsyncSync(dfd);
@@ -202,13 +215,13 @@ class DiskTokenCache implements TokenStore {
     let wake: (() => void) | undefined;
     try {
       for (;;) {
+        let held: boolean;
         try {
-          const fd = fs.openSync(lock, "wx", 0o600);
-          try {
-            fs.writeFileSync(fd, JSON.stringify({ pid, at: now() }));
-          } finally {
-            fs.closeSync(fd);
-          }
+          held = takeLock(lock, pid, now());
+        } catch {
+          return { owned: false }; // cannot lock here: fetch without it
+        }
+        if (held) {
           // Someone may have refreshed between our read and our lock.
           const again = await this.read(file, key);
           if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
@@ -216,11 +229,9 @@ class DiskTokenCache implements TokenStore {
             return { owned: false, fresh: again.token };
           }
           return { owned: true };
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code !== "EEXIST") return { owned: false }; // cannot lock here: fetch without it
         }
-        if (this.lockIsStale(lock, isAlive)) {
+        if (lockIsStale(lock, isAlive, now())) {
+          this.o.log.debug("cache lock: breaking a dead run's lock", { lock: path.basename(lock) });
           unlinkQuietly(lock);
           continue;
         }
@@ -249,19 +260,40 @@ class DiskTokenCache implements TokenStore {
       watcher?.close();
     }
   }
+}
 
-  private lockIsStale(lock: string, isAlive: (pid: number) => boolean): boolean {
-    try {
-      const text = fs.readFileSync(lock, "utf8");
-      const age = this.o.now().getTime() - fs.statSync(lock).mtimeMs;
-      if (age > LOCK_STALE_MS) return true;
-      if (text.length === 0) return age > 1000; // holder is between create and write
-      const { pid } = JSON.parse(text) as { pid?: number };
-      return typeof pid === "number" && !isAlive(pid);
-    } catch (err) {
-      // Gone already (released) is not stale; unreadable garbage is.
-      return (err as NodeJS.ErrnoException).code !== "ENOENT";
-    }
+/**
+ * Create `lock` exclusively with our pid in it. True when we hold it, false when it exists (another
+ * run's); other errors (read-only directory…) are thrown. `cache clear` takes the same locks.
+ */
+export function takeLock(lock: string, pid: number, nowMs: number): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(lock, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+  try {
+    fs.writeFileSync(fd, JSON.stringify({ pid, at: nowMs }));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** A lock whose holder died, older than LOCK_STALE_MS, or unreadable garbage: safe to break. */
+export function lockIsStale(lock: string, isAlive: (pid: number) => boolean, nowMs: number): boolean {
+  try {
+    const text = fs.readFileSync(lock, "utf8");
+    const age = nowMs - fs.statSync(lock).mtimeMs;
+    if (age > LOCK_STALE_MS) return true;
+    if (text.length === 0) return age > 1000; // holder is between create and write
+    const { pid } = JSON.parse(text) as { pid?: number };
+    return typeof pid === "number" && !isAlive(pid);
+  } catch (err) {
+    // Gone already (released) is not stale; unreadable garbage is.
+    return (err as NodeJS.ErrnoException).code !== "ENOENT";
   }
 }
 

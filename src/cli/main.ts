@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       env: process.env,
       now: () => new Date(),
       version,
+      stdinIsTTY: process.stdin.isTTY === true,
       readFileSync: (p) => readFileSync(p),
       openCache: ({ config, log, signal }) =>
         openTokenCache({
@@ -67,6 +68,17 @@ async function main(): Promise<void> {
       },
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
       createFetcher: async (ctx) => (await loadLazy()).wireTokenFetcher({ ...ctx, now: () => new Date() }),
+      helpText: async (topic) => (await loadLazy()).helpText(version, topic),
+      runCache: async (args, { config, aliases, writeStdout }) =>
+        (await (await loadLazy()).loadCacheAdmin()).runCacheCommand(args, {
+          dir: config.cacheDir,
+          output: config.output,
+          aliases,
+          now: () => new Date(),
+          writeStdout,
+          pid: process.pid,
+          isAlive: processIsAlive,
+        }),
       runDoctor: async (args, { writeStdout }) => {
         const lazy = await (await loadLazy()).loadDoctor();
         const deps = lazy.createNodeDoctorDeps({

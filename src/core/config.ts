@@ -1,10 +1,10 @@
 // Command line and environment → one frozen Config. The only module that reads environment variables.
 
 import { ConfigError } from "./errors.ts";
-import { DEFAULT_CACHE_DIR, ENV_RA_PASSPHRASE, FLAGS, envName, splitList } from "./flags.ts";
+import { DEFAULT_CACHE_DIR, DOCTOR_OPTIONS, ENV_RA_PASSPHRASE, FLAGS, envName, splitList } from "./flags.ts";
 import { GoDurationError, parseGoDuration } from "./go-duration.ts";
 
-export { DEFAULT_CACHE_DIR, ENV_PREFIX, ENV_RA_PASSPHRASE, FLAGS, envName, type FlagKind, type FlagSpec } from "./flags.ts";
+export { DEFAULT_CACHE_DIR, DOCTOR_OPTIONS, ENV_PREFIX, ENV_RA_PASSPHRASE, FLAGS, envName, type FlagKind, type FlagSpec } from "./flags.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
 /**
@@ -58,7 +58,11 @@ export interface AwsEndpoints {
   sts?: string;
 }
 
-export type Command = "plugin" | "check" | "doctor" | "version" | "help";
+export type Command = "plugin" | "check" | "doctor" | "cache" | "version" | "help";
+/** Subcommands with their own usage (`check --help`…). */
+export type HelpTopic = "check" | "doctor" | "cache";
+/** Where a setting came from, for the debug log. */
+export type SettingSource = "flag" | "env" | "default";
 
 export interface RolesAnywhereSettings {
   certificate: string;
@@ -77,8 +81,12 @@ export interface RolesAnywhereSettings {
 
 export interface Config {
   command: Command;
-  /** `check IMAGE` → [IMAGE]; `doctor …` → its own arguments, untouched. */
+  /** `check IMAGE` → [IMAGE]; `cache clear X` → ["clear", X]; `doctor …` → its own arguments, checked against DOCTOR_OPTIONS. */
   commandArgs: readonly string[];
+  /** `help`: the subcommand whose usage was asked for (`check --help`), or none for the whole help. */
+  helpTopic?: HelpTopic;
+  /** Each flag of FLAGS: given as a flag, through its environment twin, or the default. */
+  sources: Readonly<Record<string, SettingSource>>;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** `check`'s output format. */
@@ -112,24 +120,30 @@ const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 export function readConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
   const flags = new Map<string, string[]>();
   const positional: string[] = [];
-  let command: Command = "plugin";
-  let i = 0;
-  for (; i < argv.length; i++) {
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--version" || arg === "version") return freeze(base(env, flags, "version", []));
-    if (arg === "--help" || arg === "-h" || arg === "help") return freeze(base(env, flags, "help", []));
+    if (arg === "--version" || arg === "-v" || (arg === "version" && positional.length === 0)) return freeze(base(env, flags, "version", []));
+    if (arg === "--help" || arg === "-h" || (arg === "help" && positional.length === 0)) {
+      help = true;
+      continue;
+    }
     if (arg === "doctor" && positional.length === 0) {
-      return freeze(base(env, flags, "doctor", argv.slice(i + 1)));
+      const rest = argv.slice(i + 1);
+      if (rest.some((a) => a === "--help" || a === "-h")) return freeze({ ...base(env, flags, "help", []), helpTopic: "doctor" });
+      checkDoctorArgs(rest);
+      return freeze(base(env, flags, "doctor", rest));
     }
     if (arg === "--") {
       positional.push(...argv.slice(i + 1));
       break;
     }
-    if (arg.startsWith("--")) {
+    if (arg.startsWith("-") && arg !== "-") {
+      // Long options only; a single dash (`-x`, `-verbose`) is never taken for a word or for kubelet mode.
       const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq === -1 ? undefined : eq);
+      const name = arg.startsWith("--") ? arg.slice(2, eq === -1 ? undefined : eq) : "";
       const spec = FLAGS[name];
-      if (!spec) throw new ConfigError("unknown_flag", `unknown flag --${name} (see --help)`);
+      if (!spec) throw new ConfigError("unknown_flag", `unknown option ${JSON.stringify(eq === -1 ? arg : arg.slice(0, eq))} (see --help)`);
       let value: string;
       if (spec.kind === "bool") {
         value = eq === -1 ? "true" : arg.slice(eq + 1);
@@ -147,13 +161,33 @@ export function readConfig(argv: readonly string[], env: Readonly<Record<string,
     positional.push(arg);
   }
   const [first, ...rest] = positional;
+  const topic: HelpTopic | undefined = first === "check" || first === "cache" ? first : undefined;
+  if (help) return freeze({ ...base(env, flags, "help", []), ...(topic ? { helpTopic: topic } : {}) });
   if (first === "check") {
-    if (rest.length !== 1) throw new ConfigError("bad_usage", "usage: ecr-credential-provider check IMAGE");
-    command = "check";
-    return freeze(base(env, flags, command, rest));
+    if (rest.length === 0 || (rest.length === 1 && rest[0]!.trim() === "")) {
+      throw new ConfigError(
+        "no_image",
+        "check needs an image: ecr-credential-provider check IMAGE (e.g. 123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app)",
+      );
+    }
+    if (rest.length !== 1) throw new ConfigError("bad_usage", `check takes one IMAGE, got ${rest.length} (see check --help)`);
+    return freeze(base(env, flags, "check", rest));
   }
+  if (first === "cache") return freeze(base(env, flags, "cache", rest));
   // Anything else positional (`get-credentials`, a cloud-config path from other plugins' configs) is ignored.
-  return freeze(base(env, flags, command, []));
+  return freeze(base(env, flags, "plugin", []));
+}
+
+/** doctor's arguments against DOCTOR_OPTIONS: an unknown option is a configuration error here too (exit 3). */
+function checkDoctorArgs(args: readonly string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") ? a.slice(2, eq === -1 ? undefined : eq) : "";
+    const spec = DOCTOR_OPTIONS[name];
+    if (!spec) throw new ConfigError("unknown_flag", `unknown doctor option ${JSON.stringify(eq === -1 ? a : a.slice(0, eq))} (see doctor --help)`);
+    if (spec.value && eq === -1) i++;
+  }
 }
 
 function freeze(c: Config): Config {
@@ -200,10 +234,13 @@ function base(env: Readonly<Record<string, string | undefined>>, flags: Map<stri
   }
   const ecrRoleArn = env[ENV_ECR_ROLE_ARN] || undefined;
   const rolesAnywhere = readRolesAnywhere(get, env);
+  const sources: Record<string, SettingSource> = {};
+  for (const name of Object.keys(FLAGS)) sources[name] = flags.has(name) ? "flag" : env[envName(name)] ? "env" : "default";
   return {
     ...readNetwork(env),
     command,
     commandArgs,
+    sources,
     logLevel: oneOf("log-level", LOG_LEVELS, "warn"),
     logFormat: oneOf("log-format", LOG_FORMATS, "text"),
     output: oneOf("output", ["text", "json"] as const, "text"),
@@ -288,30 +325,4 @@ export function parseDurationMs(flag: string, raw: string): number {
   } catch {
     throw new ConfigError("bad_flag_value", `--${flag} / ${envName(flag)}: ${JSON.stringify(raw)} is not a duration (e.g. 30s, 1h)`);
   }
-}
-
-/** The `--help` text. */
-export function helpText(version: string): string {
-  const lines = [
-    `ecr-credential-provider ${version}: kubelet image credential provider for Amazon ECR`,
-    "",
-    "Usage:",
-    "  ecr-credential-provider [get-credentials] [flags]   kubelet mode: CredentialProviderRequest on stdin → response on stdout",
-    "  ecr-credential-provider check IMAGE [flags]         run the whole flow for IMAGE and print a redacted summary",
-    "  ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|FILE] [--image IMAGE] [--json] [--offline]",
-    "  ecr-credential-provider --version | --help",
-    "",
-    "Flags (each also an environment variable; a flag wins over its variable):",
-  ];
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    const arg = spec.kind === "bool" ? "" : spec.kind === "list" ? " VALUE..." : " VALUE";
-    lines.push(`  --${name}${arg}`.padEnd(52) + ` ${envName(name)}`);
-    lines.push(`      ${spec.help}`);
-  }
-  lines.push(
-    "",
-    "Exit codes: 0 ok, 1 internal error, 2 bad input (request or non-ECR image), 3 configuration,",
-    "            4 credentials, 5 upstream failure or timeout.",
-  );
-  return lines.join("\n") + "\n";
 }

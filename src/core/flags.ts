@@ -40,6 +40,24 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   "roles-anywhere-role-session-name": { kind: "string", help: "role session name (the profile must accept it)" },
 };
 
+/**
+ * doctor's own options (doctor/index.ts parses with this table; they have no environment twin).
+ * `value` names the argument of a valued option; without it the option is a switch.
+ */
+export const DOCTOR_OPTIONS: Record<string, { value?: string; help: string }> = {
+  config: { value: "PATH", help: "the credential provider config to check (default: from the kubelet's flags)" },
+  "bin-dir": { value: "DIR", help: "the kubelet's --image-credential-provider-bin-dir (default: from its flags)" },
+  "kubelet-flags": {
+    value: "auto|none|FILE",
+    help: "read the kubelet's flags from the running kubelet (auto), a file (unit, drop-in, env file, NodeConfig, JoinConfiguration, k3s config) or not at all",
+  },
+  image: { value: "IMAGE", help: "check that matchImages covers IMAGE, then fetch a token for it with the provider's own args and env" },
+  root: { value: "DIR", help: "read every node path under DIR (an image being baked, a chroot)" },
+  runtime: { value: "node|talos", help: "check the executable against this runtime: the node's own (default) or the Talos kubelet image's" },
+  json: { help: "one JSON object per check" },
+  offline: { help: "no AWS call" },
+};
+
 /** `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
 export function envName(flag: string): string {
   return ENV_PREFIX + flag.toUpperCase().replace(/-/g, "_");

@@ -59,6 +59,9 @@ export function decodeRequest(bytes: Uint8Array | string): CredentialProviderReq
       `unsupported apiVersion ${JSON.stringify(String(apiVersion).slice(0, 80))}; expected one of ${API_VERSIONS.join(", ")}`,
     );
   }
+  if (kind === undefined) {
+    throw new InputError("missing_kind", `the request has no "kind"; the kubelet sends {"kind":"CredentialProviderRequest","apiVersion":"${apiVersion}","image":…}`);
+  }
   if (kind !== "CredentialProviderRequest") {
     throw new InputError("bad_kind", `kind must be CredentialProviderRequest, got ${JSON.stringify(String(kind).slice(0, 80))}`);
   }

@@ -66,8 +66,10 @@ export async function provide(
   deps: ProvideDeps,
 ): Promise<{ response: CredentialProviderResponse; details: ProvideDetails }> {
   const image = classifyImage(request.image, deps.aliases);
+  deps.log.debug("image classified", classification(image));
   const plan = deps.plan(request);
   deps.log.addSecret(plan.serviceAccountToken);
+  deps.log.debug("credential source", { source: plan.source, description: plan.description, cache: deps.cache ? "on" : "off" });
   const fetch = async () => {
     const t = await deps.fetchToken(image, plan);
     // An answer that is already dead means the node's clock is ahead of AWS's (or a broken upstream):
@@ -113,5 +115,19 @@ export async function provide(
       fromCache: token.fromCache,
       stale: "stale" in token && token.stale === true,
     },
+  };
+}
+
+/** The debug line of how an image was classified. */
+function classification(image: ClassifiedImage): Record<string, unknown> {
+  return {
+    registry: image.authKey,
+    ...(image.aliasOf ? { aliasOf: image.aliasOf } : {}),
+    kind: image.kind,
+    ...(image.account ? { account: image.account } : {}),
+    partition: image.partition,
+    region: image.region,
+    fips: image.fips,
+    dualstack: image.dualstack,
   };
 }

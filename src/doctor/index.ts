@@ -1,4 +1,6 @@
 // The `doctor` subcommand: checks a node's kubelet wiring, config, files, runtime and AWS access, one line per check.
+import { helpText } from "../cli/help.ts";
+import { DOCTOR_OPTIONS } from "../core/config.ts";
 import { loadCredentialProviderConfig, type CredentialProvider } from "../kubelet/config.ts";
 import { normalizeImageName } from "../kubelet/match.ts";
 import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginSetting, pluginSettingList } from "./checks.ts";
@@ -30,13 +32,16 @@ export interface DoctorOptions {
   runtime?: string;
 }
 
-export const DOCTOR_USAGE =
-  "usage: ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|none|FILE] [--image IMAGE] [--root DIR] [--runtime node|talos] [--json] [--offline]";
+export const DOCTOR_USAGE = `usage: ${helpText("", "doctor").split("\n")[1]!.trim()}`;
 
 /** Parse doctor argv (`--x v` or `--x=v`). @throws Error with a usage message on unknown or incomplete flags. */
 export function parseDoctorArgs(argv: string[]): DoctorOptions {
   const opts: DoctorOptions = { json: false, offline: false };
-  const valued: Record<string, keyof DoctorOptions> = { "--config": "config", "--bin-dir": "binDir", "--kubelet-flags": "kubeletFlags", "--image": "image", "--root": "root", "--runtime": "runtime" };
+  // Names and arities from DOCTOR_OPTIONS (config.ts), the table --help is printed from.
+  const field = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) as keyof DoctorOptions;
+  const valued: Record<string, keyof DoctorOptions> = Object.fromEntries(
+    Object.entries(DOCTOR_OPTIONS).filter(([, o]) => o.value).map(([n]) => [`--${n}`, field(n)]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf("=");

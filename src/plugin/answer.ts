@@ -19,7 +19,8 @@ export interface AnswerContext {
   writeStdout: (s: string) => void;
   now: () => Date;
   readFileSync: (path: string) => Buffer;
-  createFetcher: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<FetchToken>;
+  version: string;
+  createFetcher: (ctx: { config: Config; log: Logger; signal: AbortSignal; version: string }) => Promise<FetchToken>;
   openCache?: (ctx: { config: Config; log: Logger; signal: AbortSignal }) => Promise<TokenStore | undefined>;
   /** Set once a request is known: what `check --output=json` prints if the run then fails. */
   onFailureJson: (report: (err: unknown) => Record<string, unknown>) => void;
@@ -47,6 +48,7 @@ async function answerWithin(ctx: AnswerContext, signal: AbortSignal): Promise<vo
       ? { apiVersion: "credentialprovider.kubelet.k8s.io/v1", image: config.commandArgs[0]! }
       : decodeRequest(await readRequestBytes(ctx.stdin, signal));
   log.addSecret(request.serviceAccountToken);
+  log.debug("request", { apiVersion: request.apiVersion, image: request.image, serviceAccountToken: request.serviceAccountToken ? "present" : "absent" });
   if (config.command === "check" && config.output === "json") {
     const known = knownFacts(config, request, aliases);
     ctx.onFailureJson((err) => checkFailureJson(known, err));
@@ -58,7 +60,7 @@ async function answerWithin(ctx: AnswerContext, signal: AbortSignal): Promise<vo
         { readFileSync: ctx.readFileSync },
       )
     : "";
-  const fetchCtx = { config, log, signal };
+  const fetchCtx = { config, log, signal, version: ctx.version };
   let fetcher: FetchToken | undefined;
   const started = ctx.now().getTime();
   const result = await withDeadline(
@@ -78,7 +80,10 @@ async function answerWithin(ctx: AnswerContext, signal: AbortSignal): Promise<vo
   );
   if (config.command !== "check") return ctx.writeStdout(encodeResponse(result.response));
   const elapsed = ctx.now().getTime() - started;
-  ctx.writeStdout(config.output === "json" ? JSON.stringify(checkJson(result.details, elapsed)) + "\n" : checkSummary(result.details, elapsed));
+  const cacheUsed = !config.noCache;
+  ctx.writeStdout(
+    config.output === "json" ? JSON.stringify(checkJson(result.details, elapsed, cacheUsed)) + "\n" : checkSummary(result.details, elapsed, cacheUsed),
+  );
 }
 
 /** For `check --output=json` failures: registry, partition, region and credential source, as far as they can be known. */

@@ -13,9 +13,11 @@ export function checkFailureJson(known: Record<string, unknown>, err: unknown): 
 }
 
 /** `check --output=json`: the same facts as the summary, for doctor and scripts; never a password or token. */
-export function checkJson(d: ProvideDetails, elapsedMs: number): Record<string, unknown> {
+export function checkJson(d: ProvideDetails, elapsedMs: number, cacheUsed = true): Record<string, unknown> {
   return {
     ok: true,
+    answeredFrom: d.fromCache ? "cache" : "aws",
+    cacheUsed,
     registry: d.image.authKey,
     ...(d.image.aliasOf ? { aliasOf: d.image.aliasOf } : {}),
     kind: d.image.kind,
@@ -36,8 +38,9 @@ export function checkJson(d: ProvideDetails, elapsedMs: number): Record<string, 
 }
 
 /** `check`'s human summary; never a password or token. */
-export function checkSummary(d: ProvideDetails, elapsedMs: number): string {
+export function checkSummary(d: ProvideDetails, elapsedMs: number, cacheUsed = true): string {
   const rows: [string, string][] = [
+    ["answered from", answeredFrom(d, cacheUsed)],
     ["registry", d.image.authKey + (d.image.aliasOf ? ` (alias of ${d.image.aliasOf})` : "")],
     ["kind", d.image.kind === "public" ? "ECR Public" : `ECR private, account ${d.image.account}`],
     ["partition", d.image.partition],
@@ -47,9 +50,15 @@ export function checkSummary(d: ProvideDetails, elapsedMs: number): string {
     ["credential source", d.plan.description],
     ["token expires", d.expiresAt ? d.expiresAt.toISOString() : "(no expiry given)"],
     ["cacheDuration", d.cacheDuration],
-    ["from cache", d.fromCache ? (d.stale ? "yes (stale: refresh failed)" : "yes") : "no"],
     ["elapsed", `${elapsedMs} ms`],
     ["password", "(redacted)"],
   ];
   return rows.map(([k, v]) => `${k.padEnd(18)} ${v}`).join("\n") + "\n";
+}
+
+/** `check`'s first line: the cache or AWS, and what that means for the next run. */
+function answeredFrom(d: ProvideDetails, cacheUsed: boolean): string {
+  if (d.fromCache)
+    return d.stale ? "token cache, stale entry (the refresh from AWS failed; see the warning)" : "token cache (no AWS call; --no-cache forces one)";
+  return `AWS: GetAuthorizationToken at ${d.endpoint}, ${cacheUsed ? (d.expiresAt ? "cached for the next runs" : "not cached (no expiry given)") : "cache not used (--no-cache)"}`;
 }

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const DIST = join(ROOT, "dist");
@@ -96,7 +96,7 @@ describe("dist/ produced by build.mjs", { skip }, () => {
   });
 
   it("ignores NODE_OPTIONS (execArgvExtension none): a --require'd file never runs", () => {
-    const dir = mkdtempSync(join(tmpdir(), "ecp-inject-"));
+    const dir = tempDir("ecp-inject-");
     try {
       const marker = join(dir, "ran");
       const payload = join(dir, "x.js");

@@ -3,12 +3,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv, type FakeAws } from "../helpers/fake-aws.ts";
 import { BINARY, runBinary, request } from "../helpers/run-binary.ts";
 import { kubeletAccepts } from "../helpers/kubelet-accept.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 let fake: FakeAws;
 before(async () => {
@@ -20,7 +20,7 @@ after(async () => {
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 function cacheEnv(extra: Record<string, string> = {}) {
-  const dir = join(mkdtempSync(join(tmpdir(), "cache-e2e-")), "c");
+  const dir = join(tempDir("cache-e2e-"), "c");
   return { dir, env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir, ...extra }) };
 }
 
@@ -114,7 +114,7 @@ describe("token cache", () => {
   });
 
   test("an unusable cache directory means one warning and a normal answer", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "cache-e2e-")), "file");
+    const file = join(tempDir("cache-e2e-"), "file");
     writeFileSync(file, "");
     const r = await runBinary({ env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: file }), stdin: request("123456789012.dkr.ecr.eu-west-3.amazonaws.com/x") });
     assert.equal(r.code, 0);

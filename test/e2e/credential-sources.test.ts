@@ -2,17 +2,17 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
 import { runBinary, request } from "../helpers/run-binary.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 let fake: FakeAws;
 let dir: string;
 before(async () => {
   fake = await startFakeAws();
-  dir = mkdtempSync(join(tmpdir(), "sources-"));
+  dir = tempDir("sources-");
 });
 after(async () => {
   await fake.close();

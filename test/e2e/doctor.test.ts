@@ -2,13 +2,13 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
 import { BINARY, runBinary } from "../helpers/run-binary.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const SHIPPED = fileURLToPath(new URL("../../node-config/credential-provider-config.yaml", import.meta.url));
 const IMAGE = "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/test";
@@ -18,7 +18,7 @@ let dir: string;
 let binDir: string;
 before(async () => {
   fake = await startFakeAws();
-  dir = mkdtempSync(join(tmpdir(), "doctor-e2e-"));
+  dir = tempDir("doctor-e2e-");
   binDir = join(dir, "bin");
   mkdirSync(binDir);
   copyFileSync(BINARY, join(binDir, "ecr-credential-provider"));

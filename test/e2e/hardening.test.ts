@@ -3,12 +3,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
 import { runBinary, request, type RunResult } from "../helpers/run-binary.ts";
 import { kubeletAccepts } from "../helpers/kubelet-accept.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/app";
@@ -17,17 +17,10 @@ let fake: FakeAws;
 before(async () => {
   fake = await startFakeAws();
 });
-const scratch: string[] = [];
 after(async () => {
   await fake.close();
-  for (const d of scratch) rmSync(d, { recursive: true, force: true });
 });
 
-const scratchDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  scratch.push(d);
-  return d;
-};
 const noCache = (extra: Record<string, string> = {}) => fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ...extra });
 
 function assertRefused(r: RunResult, exit: number) {
@@ -97,7 +90,7 @@ describe("upstream faults", () => {
     });
 
     test(`${what}: with a valid cached token the run still succeeds`, async () => {
-      const dir = join(scratchDir("fault-"), "c");
+      const dir = join(tempDir("fault-"), "c");
       const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir, ...short });
       assert.equal((await runBinary({ env, stdin: request(IMAGE) })).code, 0);
       for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
@@ -120,7 +113,7 @@ describe("upstream faults", () => {
   test("a token without expiry is answered but never cached (cacheDuration 0s)", async () => {
     fake.setEcrMode({ kind: "no-expiry" });
     try {
-      const dir = join(scratchDir("noexp-"), "c");
+      const dir = join(tempDir("noexp-"), "c");
       const r = await runBinary({ env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir }), stdin: request(IMAGE) });
       const v = kubeletAccepts({ stdout: r.stdout, exitCode: r.code ?? -1, configuredApiVersion: V1 });
       assert.ok(v.accepted);
@@ -149,7 +142,7 @@ describe("upstream faults", () => {
 /** Mount a small tmpfs (root only); undefined when this machine cannot. */
 function tmpfs(sizeKiB: number, readOnly = false): string | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), "tmpfs-"));
+  const dir = tempDir("tmpfs-");
   const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${sizeKiB}k`, "tmpfs", dir]);
   if (r.status !== 0) return undefined;
   mkdirSync(join(dir, "cache"), { mode: 0o700 });

@@ -3,10 +3,10 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const INSTALL = fileURLToPath(new URL("../../node-config/install.sh", import.meta.url));
 const ENTRY = fileURLToPath(new URL("../fixtures/node-config/doctor-entry.ts", import.meta.url));
@@ -23,7 +23,7 @@ const BUILT = fileURLToPath(new URL("../../dist/ecr-credential-provider", import
 let isElf = false;
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), "ecr-install-e2e-"));
+  work = tempDir("ecr-install-e2e-");
   if (process.env["ECR_E2E_BINARY"]) binary = process.env["ECR_E2E_BINARY"];
   else if (existsSync(BUILT)) binary = BUILT;
   else {

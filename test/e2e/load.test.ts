@@ -2,12 +2,11 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv, type FakeAws } from "../helpers/fake-aws.ts";
 import { BINARY } from "../helpers/run-binary.ts";
 import { storm, stormImages } from "../../bench/storm.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 let fake: FakeAws;
 before(async () => {
@@ -18,7 +17,7 @@ after(async () => {
 });
 
 test("200 concurrent runs over 2 regions all succeed within the deadline with 2 ECR calls and no throttling", async () => {
-  const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(mkdtempSync(join(tmpdir(), "load-")), "c") });
+  const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(tempDir("load-"), "c") });
   const r = await storm(BINARY, env, stormImages(200, 20, ["us-east-1", "eu-west-1"]), fake);
   console.log(`load: ${r.runs} runs, ${r.failures} failed, ${r.ecrCalls} ECR calls, ${r.throttled} throttled, wall ${r.wallMs.toFixed(0)} ms, slowest ${r.slowestMs.toFixed(0)} ms`);
   assert.equal(r.failures, 0, r.firstError);

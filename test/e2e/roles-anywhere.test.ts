@@ -2,14 +2,14 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, type FakeAws } from "../helpers/fake-aws.ts";
 import { startFakeRolesAnywhere } from "../helpers/fake-rolesanywhere.ts";
 import { runBinary, request, type RunResult } from "../helpers/run-binary.ts";
 import { kubeletAccepts } from "../helpers/kubelet-accept.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const PKI = fileURLToPath(new URL("../fixtures/rolesanywhere/pki/", import.meta.url));
 const pem = (f: string) => readFileSync(join(PKI, f), "utf8");
@@ -30,7 +30,7 @@ before(async () => {
   raWithChainOnly = await startFakeRolesAnywhere({ trustAnchors: [pem("root-ca.cert.pem")], region: REGION, now: () => new Date() });
   const lookup = (akid: string) => [...ra.issued, ...raWithChainOnly.issued].find((c) => c.accessKeyId === akid);
   ecr = await startFakeAws({ lookupCredentials: lookup });
-  dir = mkdtempSync(join(tmpdir(), "ra-e2e-"));
+  dir = tempDir("ra-e2e-");
   for (const f of ["leaf-rsa.cert.pem", "leaf-rsa.key.pem", "leaf-rsa.pkcs8-encrypted.pem", "leaf-ec-p256.cert.pem", "leaf-ec-p256.sec1.pem", "intermediates.pem"]) {
     copyFileSync(join(PKI, f), join(dir, f));
     chmodSync(join(dir, f), 0o600);
@@ -167,7 +167,7 @@ describe("IAM Roles Anywhere in cn-northwest-1", () => {
   }
 
   test("with the token cache, a second run needs neither Roles Anywhere nor ECR", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "ra-cache-"));
+    const cacheDir = tempDir("ra-cache-");
     const e = env(ra.url, { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "0", ECR_CREDENTIAL_PROVIDER_CACHE_DIR: cacheDir });
     const raBefore = ra.calls.length;
     const ecrBefore = ecr.ecrCalls().length;

@@ -2,13 +2,13 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
 import { startFakeRolesAnywhere } from "../helpers/fake-rolesanywhere.ts";
 import { BINARY, runBinary, request, type RunResult } from "../helpers/run-binary.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const CANARY = {
   secretKey: "CANARYsecretKEY0123456789abcdefghijklmnop",
@@ -32,15 +32,13 @@ before(async () => {
   });
   fake = await startFakeAws({ lookupCredentials: (akid) => ra.issued.find((c) => c.accessKeyId === akid) });
   fake.addCredentials({ accessKeyId: "ASIACANARY", secretAccessKey: CANARY.secretKey, sessionToken: CANARY.sessionToken });
-  dir = mkdtempSync(join(tmpdir(), "canary-"));
+  dir = tempDir("canary-");
   for (const f of ["leaf-rsa.cert.pem", "leaf-rsa.pkcs8-encrypted.pem"]) copyFileSync(join(PKI, f), join(dir, f));
   writeFileSync(join(dir, "wrong-passphrase"), CANARY.passphrase);
 });
 after(async () => {
   await fake.close();
   await ra.close();
-  // Leave nothing in the temporary directory.
-  for (const d of [dir, ...cacheDirs.map((c) => dirname(c))]) rmSync(d, { recursive: true, force: true });
 });
 
 function readPem(f: string) {
@@ -48,7 +46,7 @@ function readPem(f: string) {
 }
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  const cache = join(mkdtempSync(join(tmpdir(), "canary-cache-")), "c");
+  const cache = join(tempDir("canary-cache-"), "c");
   cacheDirs.push(cache);
   return fakeAwsEnv(fake, {
     AWS_ACCESS_KEY_ID: "ASIACANARY",

@@ -36,6 +36,8 @@ export interface Call {
   roleSessionName?: string;
   webIdentityToken?: string;
   viaProxy?: boolean;
+  /** The User-Agent header the client sent. */
+  userAgent?: string;
   at: number;
 }
 
@@ -294,6 +296,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
         status: 200,
         at: Date.now(),
         viaProxy,
+        userAgent: req.headers["user-agent"],
         roleArn: form.get("RoleArn") ?? undefined,
         roleSessionName: form.get("RoleSessionName") ?? undefined,
         webIdentityToken: form.get("WebIdentityToken") ?? undefined,
@@ -338,6 +341,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
       status: 200,
       at: Date.now(),
       viaProxy,
+      userAgent: req.headers["user-agent"],
       ...(auth ? { region: auth.region, signingService: auth.service, accessKeyId: auth.accessKeyId } : {}),
       ...(req.headers["x-amz-security-token"] ? { sessionToken: String(req.headers["x-amz-security-token"]) } : {}),
     };

@@ -2,7 +2,7 @@
 
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { UpstreamError } from "../../core/errors.ts";
-import { RETRY_POLICY_ROLES_ANYWHERE, withRetries } from "../retry.ts";
+import { RETRY_POLICY_ROLES_ANYWHERE, loggedAttempt, withRetries } from "../retry.ts";
 import { errorForResponse } from "./errors.ts";
 import { loadRolesAnywhere } from "./material.ts";
 import { parseSuccess } from "./response.ts";
@@ -26,7 +26,7 @@ export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5000;
 export const { maxAttempts: MAX_ATTEMPTS, baseDelayMs: BACKOFF_BASE_MS, maxDelayMs: BACKOFF_CAP_MS } = RETRY_POLICY_ROLES_ANYWHERE;
 
 /** One signed POST /sessions with loaded material; signs afresh (the date changes between attempts). */
-async function postCreateSession(material: RolesAnywhereMaterial, options: RolesAnywhereOptions, deps: RolesAnywhereDeps): Promise<RolesAnywhereCredentials> {
+async function postCreateSession(material: RolesAnywhereMaterial, options: RolesAnywhereOptions, deps: RolesAnywhereDeps, attempt = 1): Promise<RolesAnywhereCredentials> {
   const { endpoint } = material;
   const signed = signRolesAnywhereRequest({
     method: "POST",
@@ -49,7 +49,14 @@ async function postCreateSession(material: RolesAnywhereMaterial, options: Roles
   deps.logger?.debug("Roles Anywhere CreateSession", { host: endpoint.host, region: endpoint.region, serial: material.serialDecimal });
   let response: RolesAnywhereHttpResponse;
   try {
-    response = await send({ url: signed.url, method: "POST", headers: signed.headers, body: material.body, signal });
+    const headers = options.userAgent ? { ...signed.headers, "user-agent": options.userAgent } : signed.headers;
+    response = await loggedAttempt(
+      deps.logger,
+      `Roles Anywhere CreateSession in ${endpoint.region} (${endpoint.scheme}://${endpoint.host})`,
+      attempt,
+      () => send({ url: signed.url, method: "POST", headers, body: material.body, signal }),
+      (r) => r.status,
+    );
   } catch (cause) {
     if (deps.signal?.aborted) throw new UpstreamError("RA_ABORTED", "Roles Anywhere CreateSession was cancelled (deadline reached)", { cause });
     if (timeout.aborted) throw new UpstreamError("RA_TIMEOUT", `Roles Anywhere CreateSession to ${endpoint.host} timed out`, { cause, retryable: true });
@@ -85,7 +92,7 @@ export function fromRolesAnywhere(options: RolesAnywhereOptions, deps: RolesAnyw
   let inflight: Promise<RolesAnywhereCredentials> | undefined;
   const refresh = async (): Promise<RolesAnywhereCredentials> => {
     const material = await loadRolesAnywhere(options, deps);
-    cached = await withRetries(() => postCreateSession(material, options, deps), {
+    cached = await withRetries((attempt) => postCreateSession(material, options, deps, attempt), {
       ...RETRY_POLICY_ROLES_ANYWHERE,
       signal: deps.signal ?? new AbortController().signal,
       ...(deps.random ? { random: deps.random } : {}),

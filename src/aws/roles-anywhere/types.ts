@@ -36,6 +36,8 @@ export interface RolesAnywhereOptions {
   endpointUrl?: string;
   /** Timeout of one HTTP attempt; default DEFAULT_ATTEMPT_TIMEOUT_MS. */
   attemptTimeoutMs?: number;
+  /** `ecr-credential-provider/<version>`: sent as User-Agent (not signed, as the SDKs do). */
+  userAgent?: string;
 }
 
 /** One HTTP exchange, as seen by the transport. Header names are lower case. */

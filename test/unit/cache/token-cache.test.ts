@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LOCK_STALE_MS, entryName, isFresh, openTokenCache } from "../../../src/cache/token-cache.ts";
 import { planCredentials } from "../../../src/core/credential-plan.ts";
@@ -10,6 +9,7 @@ import { readConfig } from "../../../src/core/config.ts";
 import { classifyImage } from "../../../src/core/registry.ts";
 import { createLogger } from "../../../src/core/log.ts";
 import { UpstreamError } from "../../../src/core/errors.ts";
+import { tempDir } from "../../helpers/temp-dir.ts";
 
 const T0 = new Date("2026-06-01T00:00:00Z");
 const H = 3600_000;
@@ -18,7 +18,7 @@ const H = 3600_000;
 const PID = 4242;
 
 function setup(opts: { now?: () => Date; isAlive?: (pid: number) => boolean } = {}) {
-  const dir = join(mkdtempSync(join(tmpdir(), "tc-")), "cache");
+  const dir = join(tempDir("tc-"), "cache");
   const lines: string[] = [];
   const log = createLogger({ level: "debug", format: "text", write: (l) => lines.push(l), now: () => T0 });
   let clock = T0;

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readConfig, envName, FLAGS, parseDurationMs, DEFAULT_CACHE_DIR, DEFAULT_TIMEOUT_MS } from "../../../src/core/config.ts";
+import { helpText } from "../../../src/cli/help.ts";
+import { readConfig, envName, FLAGS, DOCTOR_OPTIONS, parseDurationMs, DEFAULT_CACHE_DIR, DEFAULT_TIMEOUT_MS } from "../../../src/core/config.ts";
 import { ConfigError } from "../../../src/core/errors.ts";
 
 test("every flag has an environment twin named ECR_CREDENTIAL_PROVIDER_ plus the flag in upper snake case", () => {
@@ -44,6 +45,38 @@ test("positional get-credentials is ignored; check takes one image; doctor takes
   assert.equal(readConfig(["-h"], {}).command, "help");
 });
 
+test("help and version in cobra's spellings; each subcommand's --help is its own topic", () => {
+  for (const a of [["-v"], ["--version"], ["version"], ["get-credentials", "-v"]]) assert.equal(readConfig(a, {}).command, "version", a.join(" "));
+  for (const a of [["-h"], ["--help"], ["help"], ["get-credentials", "--help"]]) {
+    const c = readConfig(a, {});
+    assert.equal(c.command, "help", a.join(" "));
+    assert.equal(c.helpTopic, undefined);
+  }
+  assert.equal(readConfig(["check", "--help"], {}).helpTopic, "check");
+  assert.equal(readConfig(["check", "-h", "img"], {}).helpTopic, "check");
+  assert.equal(readConfig(["doctor", "--config", "/x", "--help"], {}).helpTopic, "doctor");
+  assert.equal(readConfig(["cache", "list", "-h"], {}).helpTopic, "cache");
+  const cache = readConfig(["cache", "clear", "cn-north-1", "--cache-dir=/c"], {});
+  assert.equal(cache.command, "cache");
+  assert.deepEqual(cache.commandArgs, ["clear", "cn-north-1"]);
+});
+
+test("help is built from the flag tables: every flag with its variable, every doctor option, every subcommand", () => {
+  const all = helpText("1.2.3");
+  for (const name of Object.keys(FLAGS)) assert.ok(all.includes(`--${name}`) && all.includes(envName(name)), name);
+  for (const name of Object.keys(DOCTOR_OPTIONS)) assert.ok(all.includes(`--${name}`), `doctor --${name}`);
+  for (const word of ["check IMAGE", "cache list", "cache clear", "doctor --help"]) assert.ok(all.includes(word), word);
+  assert.match(helpText("1", "doctor"), /--kubelet-flags auto\|none\|FILE/);
+  assert.doesNotMatch(helpText("1", "cache"), /roles-anywhere/);
+});
+
+test("each setting records where it came from: flag, environment twin or default", () => {
+  const c = readConfig(["--log-level=debug"], { ECR_CREDENTIAL_PROVIDER_TIMEOUT: "10s" });
+  assert.equal(c.sources["log-level"], "flag");
+  assert.equal(c.sources.timeout, "env");
+  assert.equal(c.sources["cache-dir"], "default");
+});
+
 const bad: [string, string[], Record<string, string>, string][] = [
   ["an unknown flag", ["--nope"], {}, "unknown_flag"],
   ["a flag without its value", ["--log-level"], {}, "missing_flag_value"],
@@ -52,7 +85,13 @@ const bad: [string, string[], Record<string, string>, string][] = [
   ["a boolean that is neither true nor false", [], { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "maybe" }, "bad_flag_value"],
   ["a timeout past the kubelet's limit", ["--timeout=60s"], {}, "bad_flag_value"],
   ["a timeout that is not a duration", ["--timeout=soon"], {}, "bad_flag_value"],
-  ["check without an image", ["check"], {}, "bad_usage"],
+  ["check without an image", ["check"], {}, "no_image"],
+  ["check with an empty image", ["check", ""], {}, "no_image"],
+  ["check with two images", ["check", "a", "b"], {}, "bad_usage"],
+  ["a single-dash option", ["-x"], {}, "unknown_flag"],
+  ["a single-dash long option", ["-verbose"], {}, "unknown_flag"],
+  ["an unknown option after check", ["check", "img", "-q"], {}, "unknown_flag"],
+  ["an unknown doctor option", ["doctor", "--bogus"], {}, "unknown_flag"],
   ["a partial Roles Anywhere setup", ["--roles-anywhere-certificate=/c.pem"], {}, "incomplete_roles_anywhere"],
 ];
 for (const [what, argv, env, code] of bad) {

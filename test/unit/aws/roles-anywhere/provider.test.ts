@@ -360,6 +360,18 @@ for (const f of failures) {
   });
 }
 
+test("createSession sends this product's User-Agent (unsigned, as the SDKs do) and logs the attempt with endpoint, status and duration", async () => {
+  await withFake({}, async (fake) => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "debug", format: "text", write: (l) => lines.push(l), now: () => NOW });
+    await createSession({ ...BASE, endpointUrl: fake.url, userAgent: "ecr-credential-provider/9.9.9" }, { now: () => NOW, readFile, logger });
+    const call = fake.calls[0]!;
+    assert.equal(call.status, 201, `${call.errorType}: ${call.rejection}`);
+    assert.equal(call.headers["user-agent"], "ecr-credential-provider/9.9.9");
+    assert.ok(lines.some((l) => /debug: AWS attempt call="Roles Anywhere CreateSession in us-east-1 \(http:\/\/127\.0\.0\.1:\d+\)" attempt=1 status=201 ms=\d+/.test(l)), lines.join(""));
+  });
+});
+
 test("createSession accepts fractional seconds in expiration and ignores unknown fields", async () => {
   const body = JSON.stringify({ credentialSet: [{ credentials: { accessKeyId: "ASIAX", secretAccessKey: SECRET, sessionToken: TOKEN, expiration: "2025-06-15T13:34:56.5Z" }, extra: 1 }], more: true });
   const creds = await createSession(BASE, { now: () => NOW, readFile, send: reply(201, body) });
