@@ -6,13 +6,12 @@
 # could touch is listed; a generic "newer than the run" scan covers /etc /run /opt and /var.
 scratch=$1
 cgroot=$2
-marker="$scratch.marker"
+marker="$scratch/.host-state-marker"
 [ -e "$marker" ] || touch "$marker"
 
 echo "## processes started from the scratch dir, the build cache, or named like a node's"
 for p in /proc/[0-9]*; do
-  cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-  comm=$(cat "$p/comm" 2>/dev/null) || continue
+  { cmd=$(tr '\0' ' ' <"$p/cmdline") && comm=$(cat "$p/comm"); } 2>/dev/null || continue
   case "$cmd" in *"$scratch/"* | *ecr-credential-provider-ci/*) echo "${p#/proc/} $comm $cmd" ;; esac
   case "$comm" in containerd* | pause | runc | kubelet) echo "${p#/proc/} $comm $cmd" ;; esac
 done | sort -u
@@ -52,10 +51,9 @@ for f in /var/lib/kubelet /var/log/pods /var/log/containers /usr/libexec/kuberne
 done
 
 echo "## anything under /etc /run /opt /var /usr/local /srv changed since the run began"
-find /etc /run /opt /var /usr/local /srv -xdev -newer "$marker" \
-  \( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/cache/apt -o -path /var/log/apt -o -path /var/cache/debconf \
+find /etc /run /opt /var /usr/local /srv -xdev \( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/cache/apt -o -path /var/log/apt -o -path /var/cache/debconf \
   -o -path /var/cache/man -o -path /var/cache/ldconfig -o -path /var/log/dpkg.log -o -path /var/cache/ecr-credential-provider-ci \
-  -o -path /var/tmp -o -path /run/user -o -path /var/lib/systemd -o -path /run/mount \) -prune -o -print 2>/dev/null | sort
+  -o -path /var/tmp -o -path /run/user -o -path /var/lib/systemd -o -path /run/mount \) -prune -o -newer "$marker" -print 2>/dev/null | sort
 
-echo "## new entries in /tmp named like ours"
-ls -d /tmp/containerd* /tmp/runc* /tmp/kubelet* /tmp/ecr-install.* /tmp/ctd-* 2>/dev/null
+echo "## entries in /tmp named like a runtime's"
+ls -d /tmp/containerd* /tmp/runc* /tmp/kubelet* /tmp/ctd-* 2>/dev/null

@@ -71,10 +71,55 @@ export interface Pki {
 export function makePki(dir: string, hosts: string[]): Pki {
   mkdirp(dir);
   const p = (f: string) => path.join(dir, f);
-  run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=ecr-node-test CA", "-keyout", p("ca.key"), "-out", p("ca.crt")]);
+  run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=ecr-node-test CA",
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.crt"),
+  ]);
   fs.writeFileSync(p("san.ext"), `subjectAltName=${hosts.map((h) => "DNS:" + h).join(",")}\nextendedKeyUsage=serverAuth\n`);
-  run("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=registry", "-keyout", p("server.key"), "-out", p("server.csr")]);
-  run("openssl", ["x509", "-req", "-in", p("server.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", p("san.ext"), "-out", p("server.crt")]);
+  run("openssl", [
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-subj",
+    "/CN=registry",
+    "-keyout",
+    p("server.key"),
+    "-out",
+    p("server.csr"),
+  ]);
+  run("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    p("server.csr"),
+    "-CA",
+    p("ca.crt"),
+    "-CAkey",
+    p("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    p("san.ext"),
+    "-out",
+    p("server.crt"),
+  ]);
   return { caCert: p("ca.crt"), cert: p("server.crt"), key: p("server.key"), dir };
 }
 
@@ -95,7 +140,10 @@ function layer(root: string, out: string): { blob: Buffer; diffId: string } {
  * layer holding /message, so a container's output proves which image it runs.
  * `name` adds the io.containerd.image.name annotation (what `ctr images import` names it).
  */
-export function makeImage(dir: string, opts: { message?: string; files?: Record<string, { src: string; mode: number }>; entrypoint?: string[]; tag: string; name?: string }): string {
+export function makeImage(
+  dir: string,
+  opts: { message?: string; files?: Record<string, { src: string; mode: number }>; entrypoint?: string[]; tag: string; name?: string },
+): string {
   const work = mkdirp(path.join(dir + ".work"));
   const layers: { blob: Buffer; diffId: string }[] = [];
   if (opts.message !== undefined) {
@@ -140,7 +188,10 @@ export function makeImage(dir: string, opts: { message?: string; files?: Record<
   if (opts.name) annotations["io.containerd.image.name"] = opts.name;
   fs.writeFileSync(
     path.join(dir, "index.json"),
-    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: sha(manifest), size: manifest.length, annotations }] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: sha(manifest), size: manifest.length, annotations }],
+    }),
   );
   fs.rmSync(work, { recursive: true, force: true });
   return sha(manifest);
@@ -197,14 +248,19 @@ ${auth}`,
     this.proc = spawn("docker-registry", ["serve", cfg], { stdio: ["ignore", out, out] });
     fs.closeSync(out);
     const url = `https://${this.host}/v2/`;
-    await waitFor(`registry ${this.host}`, () => {
-      try {
-        const code = run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", this.pki.caCert, url]);
-        return code === (password === undefined ? "200" : "401");
-      } catch {
-        return false;
-      }
-    }, 20_000, () => read(this.log));
+    await waitFor(
+      `registry ${this.host}`,
+      () => {
+        try {
+          const code = run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", this.pki.caCert, url]);
+          return code === (password === undefined ? "200" : "401");
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      () => read(this.log),
+    );
   }
 
   async stop(): Promise<void> {
@@ -270,7 +326,10 @@ export class Containerd {
     const certs = mkdirp(path.join(d, "certs.d"));
     for (const h of this.hosts) {
       mkdirp(path.join(certs, h));
-      fs.writeFileSync(path.join(certs, h, "hosts.toml"), `server = "https://${h}"\n\n[host."https://${h}"]\n  capabilities = ["pull", "resolve"]\n  ca = "${this.pki.caCert}"\n`);
+      fs.writeFileSync(
+        path.join(certs, h, "hosts.toml"),
+        `server = "https://${h}"\n\n[host."https://${h}"]\n  capabilities = ["pull", "resolve"]\n  ca = "${this.pki.caCert}"\n`,
+      );
     }
     const sandbox = `registry.k8s.io/pause:${env.pauseTag}`;
     const common = `root = "${d}/root"
@@ -339,14 +398,19 @@ ${common}
     const PATH = (this.flavour === "2" ? env.containerd2 + ":" : "") + "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
     this.proc = spawn(this.bin("containerd"), ["--config", cfg], { stdio: ["ignore", out, out], env: { PATH, TMPDIR: process.env.TMPDIR } });
     fs.closeSync(out);
-    await waitFor(`containerd ${this.flavour}`, () => {
-      try {
-        run(this.bin("ctr"), ["--address", this.sock, "version"]);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000, () => read(this.log).slice(-3000));
+    await waitFor(
+      `containerd ${this.flavour}`,
+      () => {
+        try {
+          run(this.bin("ctr"), ["--address", this.sock, "version"]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      () => read(this.log).slice(-3000),
+    );
     // The pause image, built by hand, imported (never pulled).
     run(this.bin("ctr"), ["--address", this.sock, "-n", "k8s.io", "images", "import", "--platform", "linux/amd64", pauseTar]);
   }
@@ -429,7 +493,12 @@ export class Kubelet {
     fs.writeSync(out, `\n===== start ${new Date().toISOString()}: ${argv.join(" ")}\n`);
     this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", out, out], env: environ });
     fs.closeSync(out);
-    await waitFor("kubelet read-only port", () => this.pods() !== undefined, 60_000, () => read(this.log).slice(-4000));
+    await waitFor(
+      "kubelet read-only port",
+      () => this.pods() !== undefined,
+      60_000,
+      () => read(this.log).slice(-4000),
+    );
   }
 
   async stop(): Promise<void> {
@@ -474,7 +543,9 @@ export function repoOf(image: string): string {
 
 /** Kubelet log lines (needs -v=5) where its plugin package executed the plugin for `image`'s repository. */
 export function pluginExecs(logText: string, image?: string): string[] {
-  return logText.split("\n").filter((l) => l.includes("Getting image credentials from external exec plugin") && (!image || l.includes(`image="${repoOf(image)}"`)));
+  return logText
+    .split("\n")
+    .filter((l) => l.includes("Getting image credentials from external exec plugin") && (!image || l.includes(`image="${repoOf(image)}"`)));
 }
 
 // --- static pods -----------------------------------------------------------------------------------

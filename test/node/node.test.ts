@@ -81,13 +81,21 @@ before(async () => {
   }
   // The pause image: the kubernetes module's pause.c, static, imported into containerd with ctr.
   const pause = path.join(images, "pause");
-  makeImage(pause, { files: { pause: { src: env.pause, mode: 0o755 } }, entrypoint: ["/pause"], tag: env.pauseTag, name: `registry.k8s.io/pause:${env.pauseTag}` });
+  makeImage(pause, {
+    files: { pause: { src: env.pause, mode: 0o755 } },
+    entrypoint: ["/pause"],
+    tag: env.pauseTag,
+    name: `registry.k8s.io/pause:${env.pauseTag}`,
+  });
   pauseTar = path.join(images, "pause.tar");
   run("tar", ["-C", pause, "-cf", pauseTar, "."]);
 
   // The provider config the node kit writes (install.sh), with an alias for the mirror host.
   providerConfig = path.join(S, "credential-provider-config.yaml");
-  fs.writeFileSync(providerConfig, run("sh", [path.join(env.repo, "node-config/install.sh"), "--print-config", `--registry-alias=${MIRROR}=${ECR_MIRROR_TARGET}`]));
+  fs.writeFileSync(
+    providerConfig,
+    run("sh", [path.join(env.repo, "node-config/install.sh"), "--print-config", "--binary", env.plugin, `--registry-alias=${MIRROR}=${ECR_MIRROR_TARGET}`]),
+  );
   binDir = path.join(S, "provider-bin");
   fs.mkdirSync(binDir, { recursive: true });
   fs.copyFileSync(env.plugin, path.join(binDir, "ecr-credential-provider"));
@@ -117,7 +125,9 @@ function clearPluginCache(): void {
 
 /** Every secret the run knows: none may appear in a log. */
 function secrets(): string[] {
-  return [TEST_CREDENTIALS.secretAccessKey, WRONG_SECRET, ...fake.issuedPasswords, ...Object.values(registries).map((r) => r.password ?? "")].filter((s) => s.length >= 8);
+  return [TEST_CREDENTIALS.secretAccessKey, WRONG_SECRET, ...fake.issuedPasswords, ...Object.values(registries).map((r) => r.password ?? "")].filter(
+    (s) => s.length >= 8,
+  );
 }
 function assertNoSecret(where: string, text: string): void {
   for (const s of secrets()) assert.ok(!text.includes(s), `${where} contains a secret (${s.slice(0, 6)}…)`);
@@ -173,7 +183,13 @@ class Node {
   /** Remove all static pods and wait until the kubelet has no pods left (when it runs). */
   async clearPods(): Promise<void> {
     for (const f of fs.readdirSync(this.manifests)) fs.rmSync(path.join(this.manifests, f));
-    if (this.kubelet.proc) await waitFor("pods gone", () => this.kubelet.pods()?.length === 0, 60_000, () => JSON.stringify(this.kubelet.pods()));
+    if (this.kubelet.proc)
+      await waitFor(
+        "pods gone",
+        () => this.kubelet.pods()?.length === 0,
+        60_000,
+        () => JSON.stringify(this.kubelet.pods()),
+      );
   }
 
   pod(name: string) {
@@ -256,9 +272,15 @@ async function ecrPodWithForeign(node: Node): Promise<void> {
 
   // the registries: ECR served user AWS (the fake's password); the foreign one an anonymous pull.
   const priv = registries.private.manifestRequests("team/app", m.reg.private);
-  assert.ok(priv.some((r) => r.status === 200), `private registry log:\n${priv.map((r) => r.line).join("\n")}`);
+  assert.ok(
+    priv.some((r) => r.status === 200),
+    `private registry log:\n${priv.map((r) => r.line).join("\n")}`,
+  );
   const foreign = registries.foreign.manifestRequests("team/tool", m.reg.foreign);
-  assert.ok(foreign.some((r) => r.status === 200), `foreign registry log:\n${foreign.map((r) => r.line).join("\n")}`);
+  assert.ok(
+    foreign.some((r) => r.status === 200),
+    `foreign registry log:\n${foreign.map((r) => r.line).join("\n")}`,
+  );
 }
 
 /** Scenario 8: ECR Public and a mirror host aliased to an ECR registry in another region. */
@@ -271,14 +293,20 @@ async function publicAndAlias(node: Node): Promise<void> {
   const out = await node.running("public", ["pub", "mirror"]);
   assertOutput(out, "pub", "public", "public");
   assertOutput(out, "mirror", "mirror", "public");
-  const calls = node.newCalls(m).map((c) => `${c.service} ${c.region} ${c.signingService} ${c.status}`).sort();
+  const calls = node
+    .newCalls(m)
+    .map((c) => `${c.service} ${c.region} ${c.signingService} ${c.status}`)
+    .sort();
   assert.deepEqual(calls, ["ecr eu-west-1 ecr 200", "ecr-public us-east-1 ecr-public 200"]);
   const klog = node.kubeletSince(m);
   assert.equal(pluginExecs(klog, IMG.public).length, 1);
   assert.equal(pluginExecs(klog, IMG.mirror).length, 1);
   for (const k of ["public", "mirror"] as const) {
     const reqs = registries[k].manifestRequests("team/app", m.reg[k]);
-    assert.ok(reqs.some((r) => r.status === 200), `${k} registry log:\n${reqs.map((r) => r.line).join("\n")}`);
+    assert.ok(
+      reqs.some((r) => r.status === 200),
+      `${k} registry log:\n${reqs.map((r) => r.line).join("\n")}`,
+    );
   }
 }
 
@@ -294,7 +322,10 @@ async function restartWarm(node: Node): Promise<void> {
   assert.equal(pluginExecs(node.kubeletSince(m), IMG.private).length, 1, "the new kubelet ran the plugin");
   assert.deepEqual(node.newCalls(m), [], "warm disk cache: no AWS call");
   const reqs = registries.private.manifestRequests("team/app", m.reg.private);
-  assert.ok(reqs.some((r) => r.status === 200), "authenticated pull after restart");
+  assert.ok(
+    reqs.some((r) => r.status === 200),
+    "authenticated pull after restart",
+  );
 }
 
 /**
@@ -338,7 +369,10 @@ async function rotation(node: Node): Promise<void> {
   assert.equal(calls.length, 1, "one fresh AWS call");
   assert.equal(calls[0]!.status, 200);
   const ok = registries.private.manifestRequests("team/app", m.reg.private);
-  assert.ok(ok.some((r) => r.status === 200), "new password accepted");
+  assert.ok(
+    ok.some((r) => r.status === 200),
+    "new password accepted",
+  );
 }
 
 /** Scenario 5: AWS fails while the cached token is still valid: the plugin answers with it (stale-if-error). */
@@ -369,7 +403,10 @@ async function staleIfError(node: Node): Promise<void> {
     assert.equal(pluginExecs(node.kubeletSince(m), IMG.private).length, 1);
     assert.doesNotMatch(node.kubeletSince(m), /Failed to provide credentials for image/);
     const reqs = registries.private.manifestRequests("team/app", m.reg.private);
-    assert.ok(reqs.some((r) => r.status === 200), "pull with the cached token");
+    assert.ok(
+      reqs.some((r) => r.status === 200),
+      "pull with the cached token",
+    );
   } finally {
     fake.setEcrMode({ kind: "ok" });
     delete fakeOpts.tokenLifetimeMs;
@@ -386,7 +423,10 @@ async function wrongCredentials(node: Node): Promise<void> {
   writePod(node.manifests, "wrong", [{ name: "app", image: IMG.private }]);
   await node.pullFailed("wrong", "app");
   const calls = node.newCalls(m);
-  assert.ok(calls.length >= 1 && calls.every((c) => c.status === 403), `fake refused the signature: ${JSON.stringify(calls.map((c) => [c.status, c.rejected]))}`);
+  assert.ok(
+    calls.length >= 1 && calls.every((c) => c.status === 403),
+    `fake refused the signature: ${JSON.stringify(calls.map((c) => [c.status, c.rejected]))}`,
+  );
 
   // What the plugin prints for the same request, run directly with the same environment.
   let stderr = "";
@@ -406,7 +446,10 @@ async function wrongCredentials(node: Node): Promise<void> {
   const klog = node.kubeletSince(m);
   const failed = klog.split("\n").filter((l) => l.includes("Failed to provide credentials for image"));
   assert.ok(failed.length >= 1, "kubelet logged the plugin failure");
-  assert.ok(failed.some((l) => l.includes(line) || l.includes(JSON.stringify(line).slice(1, -1))), `kubelet log carries our stderr line ${JSON.stringify(line)}:\n${failed.join("\n")}`);
+  assert.ok(
+    failed.some((l) => l.includes(line) || l.includes(JSON.stringify(line).slice(1, -1))),
+    `kubelet log carries our stderr line ${JSON.stringify(line)}:\n${failed.join("\n")}`,
+  );
   const reqs = registries.private.manifestRequests("team/app", m.reg.private);
   assert.ok(reqs.length > 0 && reqs.every((r) => r.status === 401), `registry saw only unauthenticated requests:\n${reqs.map((r) => r.line).join("\n")}`);
 
@@ -444,7 +487,13 @@ async function nodeKit(node: Node, profile: "kubeadm" | "generic"): Promise<void
     assert.ok(klog.includes(`--image-credential-provider-config=${kit.config}`) || kit.argv.includes(`--image-credential-provider-config=${kit.config}`));
     assert.equal(pluginExecs(klog, IMG.private).length, 1);
     assert.equal(pluginExecs(klog, IMG.mirror).length, 1);
-    assert.deepEqual(node.newCalls(m).map((c) => `${c.service} ${c.region} ${c.status}`).sort(), ["ecr eu-west-1 200", "ecr us-east-1 200"]);
+    assert.deepEqual(
+      node
+        .newCalls(m)
+        .map((c) => `${c.service} ${c.region} ${c.status}`)
+        .sort(),
+      ["ecr eu-west-1 200", "ecr us-east-1 200"],
+    );
     await node.clearPods();
     await node.kubelet.stop();
   } finally {
@@ -465,7 +514,8 @@ for (const flavour of ["2", "1.6"] as const) {
       await node?.stop();
     });
 
-    test("1+7. ECR image pulled with the plugin's credentials and run; a foreign image in the same pod never reaches the plugin", () => ecrPodWithForeign(node));
+    test("1+7. ECR image pulled with the plugin's credentials and run; a foreign image in the same pod never reaches the plugin", () =>
+      ecrPodWithForeign(node));
     test("8. ECR Public and a registry alias (mirror host in matchImages and --registry-alias)", () => publicAndAlias(node));
     test("3. kubelet restart with the plugin's disk cache warm: no AWS call, the pull succeeds", () => restartWarm(node));
     if (flavour === "2") {

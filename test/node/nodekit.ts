@@ -23,7 +23,7 @@ function distroFiles(profile: Profile, kubeletConfig: string, kubeconfig: string
         "# Note: This dropin only works with kubeadm and kubelet v1.11+\n[Service]\n" +
         'Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"\n' +
         'Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"\n' +
-        "# This is a file that \"kubeadm init\" and \"kubeadm join\" generates at runtime, populating the KUBELET_KUBEADM_ARGS variable dynamically\n" +
+        '# This is a file that "kubeadm init" and "kubeadm join" generates at runtime, populating the KUBELET_KUBEADM_ARGS variable dynamically\n' +
         "EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env\n" +
         "# This is a file that the user can use for overrides of the kubelet args as a last resort. Preferably, the user should use\n" +
         "# the .NodeRegistration.KubeletExtraArgs object in the configuration files instead. KUBELET_EXTRA_ARGS should be sourced from this file.\n" +
@@ -49,7 +49,23 @@ function kubeconfig(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const key = path.join(dir, "client.key");
   const crt = path.join(dir, "client.crt");
-  run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/O=system:nodes/CN=system:node:node-test", "-keyout", key, "-out", crt]);
+  run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/O=system:nodes/CN=system:node:node-test",
+    "-keyout",
+    key,
+    "-out",
+    crt,
+  ]);
   const b64 = (f: string) => fs.readFileSync(f).toString("base64");
   return `apiVersion: v1
 kind: Config
@@ -108,7 +124,15 @@ export interface NodeKit {
 }
 
 /** install.sh --root into a fresh distro root, then bind-mount the root's files at their paths. */
-export async function nodeKitArgv(o: { profile: Profile; scratch: string; installer: string; plugin: string; kubelet: string; kubeletConfig: string; registryAlias: string }): Promise<NodeKit> {
+export async function nodeKitArgv(o: {
+  profile: Profile;
+  scratch: string;
+  installer: string;
+  plugin: string;
+  kubelet: string;
+  kubeletConfig: string;
+  registryAlias: string;
+}): Promise<NodeKit> {
   const root = path.join(o.scratch, "root");
   fs.mkdirSync(root, { recursive: true });
   const files = distroFiles(o.profile, o.kubeletConfig, o.profile === "kubeadm" ? kubeconfig(path.join(o.scratch, "pki")) : "");
