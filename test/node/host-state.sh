@@ -19,8 +19,8 @@ done | sort -u
 echo "## mounts (mount point, fs type, source)"
 awk '{ for (i = 7; $i != "-"; i++); print $5, $(i+1), $(i+2) }' /proc/self/mountinfo | sort
 
-echo "## cgroups (v1 hierarchies and unified, three levels)"
-find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort
+echo "## cgroups (each hierarchy and its top level; deeper levels belong to whoever made the top level)"
+find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d 2>/dev/null | sort
 ls -d /sys/fs/cgroup/*/"$cgroot" 2>/dev/null
 
 echo "## sysctls the kubelet sets"
