@@ -24,6 +24,9 @@ const readJson = (file) => JSON.parse(readFileSync(join(ROOT, file), "utf8"));
 let pkgJson, lockJson;
 const pkg = () => (pkgJson ??= readJson("package.json"));
 const lock = () => (lockJson ??= readJson("package-lock.json"));
+/** The version built in: package.json's, or --version (tests build a "next release" to test upgrades). */
+let versionOverride;
+const version = () => versionOverride ?? pkg().version;
 /** The executable's name; every file in dist/ and dist/release/ is named from it. */
 export const NAME = "ecr-credential-provider";
 /** dist/<name>: the executable for one target architecture. */
@@ -77,10 +80,14 @@ export function parseOptions(args) {
     "out-dir": { type: "string", default: "dist" },
     "verify-reproducible": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
+    // Tests only: build as another version (the .deb upgrade test needs a newer build).
+    version: { type: "string" },
     // For experiments only (e.g. measuring a heavier entry); releases always use MAIN_ENTRY.
     entry: { type: "string", default: MAIN_ENTRY },
   } });
   if (!(HOST_ARCH in ARCHES)) fail(`unsupported build host architecture ${HOST_ARCH}`);
+  if (opts.version !== undefined && !/^\d+\.\d+\.\d+(?:[-+~][0-9A-Za-z.]+)?$/.test(opts.version)) fail(`--version ${opts.version}: not a version`);
+  versionOverride = opts.version;
   return {
     opts,
     targets: opts["host-only"] ? [HOST_ARCH] : Object.keys(ARCHES),
@@ -197,6 +204,9 @@ const MAIN_ENTRY = "src/cli/main.ts";
 const LAZY_ENTRY = "src/bootstrap/lazy.ts";
 /** The module both halves share: its classes must be the same objects on both sides of `instanceof`. */
 const SHARED_ERRORS = "src/core/errors.ts";
+/** Build-time program that evaluates the lazy half, fetches once and writes its V8 code cache; bundled beside it. */
+const WARM_UP_ENTRY = "src/bootstrap/warm-up.ts";
+const WARM_UP_BUNDLE = "warm-up.cjs";
 const LAZY_ASSET = "lazy.cjs";
 const withoutSuffix = (p) => p.replace(/\.(js|ts)$/, "");
 
@@ -241,7 +251,7 @@ async function bundle(entry, outFile, role = "single") {
     mainFields: ["module", "main"],
     // src/cli/main.ts declares these and falls back ("dev") when unbundled (tsx) via typeof checks.
     define: {
-      __VERSION__: JSON.stringify(pkg().version),
+      __VERSION__: JSON.stringify(version()),
       __COMMIT__: JSON.stringify(commit),
       ...(role === "main" ? { __LAZY_ASSET__: JSON.stringify(LAZY_ASSET) } : {}),
     },
@@ -286,7 +296,7 @@ function writeNotices(file, packagesFiles) {
   for (const f of packagesFiles) for (const p of JSON.parse(readFileSync(f, "utf8"))) seen.set(`${p.name}@${p.version}`, p);
   const nodePkg = join(ROOT, "node_modules", ARCHES[HOST_ARCH].npm);
   const parts = [
-    `Third-party software inside ${NAME} ${pkg().version}.\n`,
+    `Third-party software inside ${NAME} ${version()}.\n`,
     `=== Node.js ${lockEntry(ARCHES[HOST_ARCH].npm).version} (MIT and the licences below) ===\n\n${readFileSync(join(nodePkg, "LICENSE"), "utf8")}`,
   ];
   for (const p of [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -376,9 +386,9 @@ function patchCacheFlagHash(seeded, ref, what) {
   return out;
 }
 
-/** Code cache for the lazy half, made by the target's node (see scripts/lazy-code-cache.cjs), reproducible like the main one. */
+/** Code cache for the lazy half, made by the target's node running WARM_UP_ENTRY's bundle, reproducible like the main one. */
 function makeLazyCodeCache(arch, node, lazyFile, dir) {
-  const script = join(ROOT, "scripts", "lazy-code-cache.cjs");
+  const script = join(dir, WARM_UP_BUNDLE);
   const gen = (flags, name) => {
     const out = join(dir, name);
     run(...splitCmd([...runner(arch), node, ...flags, script, lazyFile, out]));
@@ -444,7 +454,7 @@ function smoke(arch, exe) {
   if (r.status !== 0) fail(`smoke test of ${arch} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   if (/Code cache data rejected/.test(r.stderr)) fail(`${arch}: the executable rejected its V8 code cache:\n${r.stderr}`);
   const out = r.stdout.trim().split("\n")[0] ?? "";
-  const note = out.includes(pkg().version) ? `prints ${JSON.stringify(out)}` : `exit 0, stdout ${JSON.stringify(out.slice(0, 60))} (version not printed yet)`;
+  const note = out.includes(version()) ? `prints ${JSON.stringify(out)}` : `exit 0, stdout ${JSON.stringify(out.slice(0, 60))} (version not printed yet)`;
   // NODE_OPTIONS must be ignored (execArgvExtension "none"): a --require of a missing file
   // would make node exit 1 if it were honoured.
   const inj = run(...splitCmd([...pre, exe, "--version"]), {
@@ -487,6 +497,7 @@ async function buildProgram(plan, { entry, label, outputs }) {
     lazyFile = join(dir, LAZY_ASSET);
     const l = await bundle(lazyEntry, lazyFile, "lazy");
     say(`  lazy half ${relative(ROOT, lazyFile)}: ${(l.bytes / 1024).toFixed(1)} KiB from ${l.inputs} inputs (embedded as SEA asset ${LAZY_ASSET})`);
+    if (plan.useCodeCache) await bundle(WARM_UP_ENTRY, join(dir, WARM_UP_BUNDLE));
   }
   const rows = [];
   for (const [arch, outFile] of outputs) {
@@ -536,7 +547,7 @@ function smokeAll({ say, targets, outDir }, trivial) {
 
 function writeBuildInfo({ outDir, targets, opts, useCodeCache }, commit) {
   writeFileSync(join(outDir, DIST_FILES.buildInfo), `${JSON.stringify({
-    name: NAME, version: pkg().version, commit, hostArch: HOST_ARCH, targets,
+    name: NAME, version: version(), commit, hostArch: HOST_ARCH, targets,
     hostOnly: opts["host-only"], withTrivial: opts["with-trivial"], useCodeCache,
     node: lockEntry(ARCHES[HOST_ARCH].npm).version, runpath: RUNPATH,
   }, null, 2)}\n`);
@@ -558,7 +569,7 @@ export async function main(args) {
   const plan = parseOptions(args);
   const { say, opts } = plan;
   checkTools(plan);
-  say(`build: ${NAME} ${pkg().version} for ${plan.targets.join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
+  say(`build: ${NAME} ${version()} for ${plan.targets.join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
   cleanOutDir(plan);
   const program = await buildPlugin(plan);
   const trivial = opts["with-trivial"] ? await buildTrivial(plan) : undefined;
@@ -577,6 +588,7 @@ function verifyReproducible({ opts, outDir, say }) {
   if (opts["host-only"]) args.push("--host-only");
   if (opts["with-trivial"]) args.push("--with-trivial");
   if (opts["no-code-cache"]) args.push("--no-code-cache");
+  if (opts.version) args.push("--version", opts.version);
   args.push("--entry", opts.entry);
   say(`\nverify-reproducible: second build into ${relative(ROOT, other)}`);
   rmSync(other, { recursive: true, force: true });

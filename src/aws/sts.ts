@@ -5,7 +5,7 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 import type { AwsRequestHandler } from "./ecr.ts";
 import { UpstreamError } from "../core/errors.ts";
 import { mapAwsError } from "./errors.ts";
-import { withRetries } from "./retry.ts";
+import { awsRetryPolicy, withRetries } from "./retry.ts";
 
 /** Session name the reference plugin uses; CloudTrail shows it. */
 export const ROLE_SESSION_NAME = "ecr-credential-provider";
@@ -17,7 +17,8 @@ export interface RoleAssumer {
 export interface StsSettings {
   requestHandler: AwsRequestHandler;
   maxAttempts: number;
-  env: Readonly<Record<string, string | undefined>>;
+  /** AWS_ENDPOINT_URL_STS (else AWS_ENDPOINT_URL), from Config.endpoints. */
+  endpoint?: string;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
 }
 
@@ -29,7 +30,7 @@ export interface StsSettings {
 export function createRoleAssumer(settings: StsSettings): RoleAssumer {
   return {
     async assumeRoleWithWebIdentity({ roleArn, token, region, signal }) {
-      const endpoint = settings.env.AWS_ENDPOINT_URL_STS ?? settings.env.AWS_ENDPOINT_URL;
+      const endpoint = settings.endpoint;
       const client = new STSClient({ region, requestHandler: settings.requestHandler, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
       const what = `STS AssumeRoleWithWebIdentity for ${roleArn} in ${region}`;
       const hint = "check the role's trust policy allows the cluster's OIDC provider and this service account, and the token audience";
@@ -45,7 +46,7 @@ export function createRoleAssumer(settings: StsSettings): RoleAssumer {
               throw mapAwsError(err, what, hint, signal);
             }
           },
-          { maxAttempts: settings.maxAttempts, signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
+          { ...awsRetryPolicy(settings.maxAttempts), signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
         );
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {

@@ -22,8 +22,20 @@ export const STALE_MIN_REMAINING_MS = 60_000;
  * small node, and busy polling would starve the one process doing the work.
  */
 const LOCK_POLL_MS = 250;
-/** How long a run waits for another run's fetch before fetching itself (well inside the 30 s deadline). */
+/** How long a run waits for another run's fetch before fetching itself, when not derived from the deadline. */
 export const DEFAULT_LOCK_WAIT_MS = 20_000;
+/** Time a waiter keeps for its own fetch once it stops waiting for the holder. */
+const LOCK_WAIT_MARGIN_MS = 5_000;
+
+/**
+ * How long to wait for another run's fetch, given this run's deadline: nearly all of it. The
+ * holder releases the lock (and waiters wake) as soon as it succeeds or gives up, so a long wait
+ * only matters when the holder hangs; a waiter that fetched in parallel would double the calls on
+ * an account that is already throttled.
+ */
+export function lockWaitFor(timeoutMs: number): number {
+  return Math.max(0, timeoutMs - LOCK_WAIT_MARGIN_MS);
+}
 /** A lock older than this is abandoned (its holder was killed): longer than any run may live (the kubelet kills at 60 s). */
 export const LOCK_STALE_MS = 65_000;
 
@@ -39,13 +51,17 @@ interface Entry {
 export interface TokenCacheOptions {
   dir: string;
   log: Logger;
+  /** The one clock: freshness, lock age and the lock-wait deadline. */
   now: () => Date;
   signal: AbortSignal;
   /** How long to wait for another process's fetch before fetching ourselves. */
   lockWaitMs?: number;
-  /** Whether a process id is alive (default: kill(pid, 0)); injectable for tests. */
-  isAlive?: (pid: number) => boolean;
-  pid?: number;
+  /** This process's id, written into the lock. */
+  pid: number;
+  /** Whether the process holding a lock is alive (cli/main.ts: kill(pid, 0)). */
+  isAlive: (pid: number) => boolean;
+  /** Jitter in [0, 1) for the lock poll, so waiters do not wake in step. */
+  random: () => number;
 }
 
 /**
@@ -61,15 +77,6 @@ export function isFresh(fetchedAt: Date, expiresAt: Date, now: Date): boolean {
 /** File name of a key: a hash, so no identity or secret appears in names. */
 export function entryName(key: string): string {
   return sha256Hex(key).slice(0, 40);
-}
-
-function defaultIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -155,7 +162,7 @@ class DiskTokenCache implements TokenStore {
       fetchedAt: this.o.now().toISOString(),
       endpoint: token.endpoint,
     };
-    const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    const tmp = `${file}.${this.o.pid}.${this.o.now().getTime().toString(36)}.tmp`;
     try {
       const fd = fs.openSync(tmp, "wx", 0o600);
       try {
@@ -188,56 +195,56 @@ class DiskTokenCache implements TokenStore {
    * After `lockWaitMs` we stop waiting and fetch ourselves: a slow neighbour must not fail us.
    */
   private async acquire(lock: string, file: string, key: string): Promise<{ owned: boolean; fresh?: FetchedToken }> {
-    const isAlive = this.o.isAlive ?? defaultIsAlive;
-    const pid = this.o.pid ?? process.pid;
-    const deadline = Date.now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const { isAlive, pid } = this.o;
+    const now = () => this.o.now().getTime();
+    const deadline = now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
     let watcher: FSWatcher | undefined;
     let wake: (() => void) | undefined;
     try {
-    for (;;) {
-      try {
-        const fd = fs.openSync(lock, "wx", 0o600);
+      for (;;) {
         try {
-          fs.writeFileSync(fd, JSON.stringify({ pid, at: Date.now() }));
-        } finally {
-          fs.closeSync(fd);
+          const fd = fs.openSync(lock, "wx", 0o600);
+          try {
+            fs.writeFileSync(fd, JSON.stringify({ pid, at: now() }));
+          } finally {
+            fs.closeSync(fd);
+          }
+          // Someone may have refreshed between our read and our lock.
+          const again = await this.read(file, key);
+          if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
+            unlinkQuietly(lock);
+            return { owned: false, fresh: again.token };
+          }
+          return { owned: true };
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== "EEXIST") return { owned: false }; // cannot lock here: fetch without it
         }
-        // Someone may have refreshed between our read and our lock.
-        const again = await this.read(file, key);
-        if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
+        if (this.lockIsStale(lock, isAlive)) {
           unlinkQuietly(lock);
-          return { owned: false, fresh: again.token };
+          continue;
         }
-        return { owned: true };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== "EEXIST") return { owned: false }; // cannot lock here: fetch without it
-      }
-      if (this.lockIsStale(lock, isAlive)) {
-        unlinkQuietly(lock);
-        continue;
-      }
-      const done = await this.read(file, key);
-      if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
-      if (Date.now() > deadline || this.o.signal.aborted) return { owned: false };
-      // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
-      if (!watcher) {
-        try {
-          watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
-          watcher.on("error", () => undefined);
-        } catch {
-          watcher = undefined;
+        const done = await this.read(file, key);
+        if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
+        if (now() > deadline || this.o.signal.aborted) return { owned: false };
+        // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
+        if (!watcher) {
+          try {
+            watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
+            watcher.on("error", () => undefined);
+          } catch {
+            watcher = undefined;
+          }
         }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(this.o.random() * 50));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(Math.random() * 50));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
     } finally {
       watcher?.close();
     }
@@ -246,9 +253,9 @@ class DiskTokenCache implements TokenStore {
   private lockIsStale(lock: string, isAlive: (pid: number) => boolean): boolean {
     try {
       const text = fs.readFileSync(lock, "utf8");
-      const st = fs.statSync(lock);
-      if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
-      if (text.length === 0) return Date.now() - st.mtimeMs > 1000; // holder is between create and write
+      const age = this.o.now().getTime() - fs.statSync(lock).mtimeMs;
+      if (age > LOCK_STALE_MS) return true;
+      if (text.length === 0) return age > 1000; // holder is between create and write
       const { pid } = JSON.parse(text) as { pid?: number };
       return typeof pid === "number" && !isAlive(pid);
     } catch (err) {

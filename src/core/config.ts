@@ -1,15 +1,20 @@
 // Command line and environment → one frozen Config. The only module that reads environment variables.
 
 import { ConfigError } from "./errors.ts";
+import { DEFAULT_CACHE_DIR, ENV_RA_PASSPHRASE, FLAGS, envName, splitList } from "./flags.ts";
+import { GoDurationError, parseGoDuration } from "./go-duration.ts";
+
+export { DEFAULT_CACHE_DIR, ENV_PREFIX, ENV_RA_PASSPHRASE, FLAGS, envName, type FlagKind, type FlagSpec } from "./flags.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
-/** Prefix of every flag's environment twin: `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
-export const ENV_PREFIX = "ECR_CREDENTIAL_PROVIDER_";
-
-/** Default cache directory: node-wide, root-owned, survives kubelet restarts (FHS /var/cache). */
-export const DEFAULT_CACHE_DIR = "/var/cache/ecr-credential-provider";
-/** Overall deadline: the kubelet SIGKILLs us at 60 s; stay well clear, leaving room for a retry by the kubelet. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Overall deadline: the kubelet SIGKILLs us at 60 s (plugin.go) and does not retry by itself; a
+ * failed lookup comes back only 10–15 s later, after an anonymous pull and ErrImagePull. So use
+ * the time the kubelet allows, minus 5 s for start-up and exit on a busy node: when the account's
+ * quota is exhausted at a scale-out, waiting for the bucket inside one exec is what gets the node
+ * its credentials soonest (README "At fleet scale").
+ */
+export const DEFAULT_TIMEOUT_MS = 55_000;
 /** One HTTP attempt: the reference uses 30 s per client; ours is shorter so a retry fits in the deadline. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 /** TCP/TLS connect: a blackholed endpoint must not eat the whole deadline. */
@@ -23,9 +28,6 @@ export const DEFAULT_RA_SESSION_SECONDS = 3600;
 export const ENV_ECR_ROLE_ARN = "AWS_ECR_ROLE_ARN";
 /** Roles Anywhere endpoint override (the SDK's naming convention for service endpoints). */
 export const ENV_ENDPOINT_ROLESANYWHERE = "AWS_ENDPOINT_URL_ROLESANYWHERE";
-/** Passphrase of an encrypted Roles Anywhere key, as a value: env or file only, never a flag. */
-export const ENV_RA_PASSPHRASE = `${ENV_PREFIX}ROLES_ANYWHERE_PRIVATE_KEY_PASSPHRASE`;
-
 /** AWS SDK variables that decide which identity the default chain resolves; they shape the cache key. */
 export const IDENTITY_ENV = [
   "AWS_PROFILE",
@@ -45,6 +47,16 @@ export const IDENTITY_ENV = [
   "AWS_ENDPOINT_URL_STS",
   ENV_ENDPOINT_ROLESANYWHERE,
 ] as const;
+
+/** Proxy variables Node's agents honour (`proxyEnv`), in both spellings. */
+export const PROXY_ENV = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] as const;
+
+/** Endpoint overrides for the AWS clients we build: the SDK's service variable, else AWS_ENDPOINT_URL. */
+export interface AwsEndpoints {
+  ecr?: string;
+  ecrPublic?: string;
+  sts?: string;
+}
 
 export type Command = "plugin" | "check" | "doctor" | "version" | "help";
 
@@ -83,37 +95,10 @@ export interface Config {
   rolesAnywhere?: RolesAnywhereSettings;
   /** The identity-shaping AWS variables, for the cache key and `check`. */
   awsEnv: Readonly<Record<string, string>>;
-}
-
-type Kind = "string" | "bool" | "list";
-interface FlagSpec {
-  kind: Kind;
-  help: string;
-}
-
-/** Every flag; each has an env twin (`ENV_PREFIX` + upper snake case). Order is the help order. */
-export const FLAGS: Record<string, FlagSpec> = {
-  "log-level": { kind: "string", help: "debug | info | warn | error | silent (default warn)" },
-  "log-format": { kind: "string", help: "text | json (default text)" },
-  output: { kind: "string", help: "check's output: text | json (default text)" },
-  "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
-  timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
-  "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
-  "no-cache": { kind: "bool", help: "do not read or write the token cache" },
-  "roles-anywhere-certificate": { kind: "string", help: "IAM Roles Anywhere: leaf certificate PEM file" },
-  "roles-anywhere-private-key": { kind: "string", help: "IAM Roles Anywhere: private key PEM file (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8)" },
-  "roles-anywhere-private-key-passphrase-file": { kind: "string", help: `file holding the key's passphrase (or env ${ENV_RA_PASSPHRASE})` },
-  "roles-anywhere-intermediates": { kind: "string", help: "IAM Roles Anywhere: PEM bundle of up to 5 intermediate certificates" },
-  "roles-anywhere-trust-anchor-arn": { kind: "string", help: "IAM Roles Anywhere trust anchor ARN (gives region and partition)" },
-  "roles-anywhere-profile-arn": { kind: "string", help: "IAM Roles Anywhere profile ARN" },
-  "roles-anywhere-role-arn": { kind: "string", help: "IAM role ARN to assume" },
-  "roles-anywhere-session-duration": { kind: "string", help: "session length, 900–43200 s or a Go duration (default 3600s)" },
-  "roles-anywhere-role-session-name": { kind: "string", help: "role session name (the profile must accept it)" },
-};
-
-/** `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
-export function envName(flag: string): string {
-  return ENV_PREFIX + flag.toUpperCase().replace(/-/g, "_");
+  /** AWS_ENDPOINT_URL_ECR / _ECR_PUBLIC / _STS (each else AWS_ENDPOINT_URL); Roles Anywhere's is in `rolesAnywhere`. */
+  endpoints: Readonly<AwsEndpoints>;
+  /** The PROXY_ENV variables that are set: the AWS clients' agents take their proxy from these. */
+  proxyEnv: Readonly<Record<string, string>>;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
@@ -175,12 +160,7 @@ function freeze(c: Config): Config {
   return Object.freeze(c);
 }
 
-function base(
-  env: Readonly<Record<string, string | undefined>>,
-  flags: Map<string, string[]>,
-  command: Command,
-  commandArgs: readonly string[],
-): Config {
+function base(env: Readonly<Record<string, string | undefined>>, flags: Map<string, string[]>, command: Command, commandArgs: readonly string[]): Config {
   const get = (name: string): string | undefined => {
     const v = flags.get(name);
     if (v !== undefined) return v[v.length - 1];
@@ -221,6 +201,7 @@ function base(
   const ecrRoleArn = env[ENV_ECR_ROLE_ARN] || undefined;
   const rolesAnywhere = readRolesAnywhere(get, env);
   return {
+    ...readNetwork(env),
     command,
     commandArgs,
     logLevel: oneOf("log-level", LOG_LEVELS, "warn"),
@@ -239,16 +220,25 @@ function base(
   };
 }
 
-function readRolesAnywhere(
-  get: (name: string) => string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): RolesAnywhereSettings | undefined {
-  const required = [
-    "roles-anywhere-certificate",
-    "roles-anywhere-trust-anchor-arn",
-    "roles-anywhere-profile-arn",
-    "roles-anywhere-role-arn",
-  ] as const;
+/** Endpoint overrides and proxy settings, read here once; the AWS adapters take them from Config. */
+function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Config, "endpoints" | "proxyEnv"> {
+  const endpoints: AwsEndpoints = {};
+  const ecr = env.AWS_ENDPOINT_URL_ECR ?? env.AWS_ENDPOINT_URL;
+  const ecrPublic = env.AWS_ENDPOINT_URL_ECR_PUBLIC ?? env.AWS_ENDPOINT_URL;
+  const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  if (ecr !== undefined) endpoints.ecr = ecr;
+  if (ecrPublic !== undefined) endpoints.ecrPublic = ecrPublic;
+  if (sts !== undefined) endpoints.sts = sts;
+  const proxyEnv: Record<string, string> = {};
+  for (const k of PROXY_ENV) {
+    const v = env[k];
+    if (v !== undefined) proxyEnv[k] = v;
+  }
+  return { endpoints: Object.freeze(endpoints), proxyEnv: Object.freeze(proxyEnv) };
+}
+
+function readRolesAnywhere(get: (name: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): RolesAnywhereSettings | undefined {
+  const required = ["roles-anywhere-certificate", "roles-anywhere-trust-anchor-arn", "roles-anywhere-profile-arn", "roles-anywhere-role-arn"] as const;
   const optional = [
     "roles-anywhere-private-key",
     "roles-anywhere-intermediates",
@@ -260,17 +250,12 @@ function readRolesAnywhere(
   if (!anySet) return undefined;
   const missing = required.filter((n) => get(n) === undefined);
   if (missing.length > 0) {
-    throw new ConfigError(
-      "incomplete_roles_anywhere",
-      `IAM Roles Anywhere is partly configured; missing ${missing.map((n) => "--" + n).join(", ")}`,
-    );
+    throw new ConfigError("incomplete_roles_anywhere", `IAM Roles Anywhere is partly configured; missing ${missing.map((n) => "--" + n).join(", ")}`);
   }
   const certificate = get("roles-anywhere-certificate")!;
   const durationRaw = get("roles-anywhere-session-duration");
   const sessionDurationSeconds =
-    durationRaw === undefined
-      ? DEFAULT_RA_SESSION_SECONDS
-      : Math.round(parseDurationMs("roles-anywhere-session-duration", durationRaw) / 1000);
+    durationRaw === undefined ? DEFAULT_RA_SESSION_SECONDS : Math.round(parseDurationMs("roles-anywhere-session-duration", durationRaw) / 1000);
   const s: RolesAnywhereSettings = {
     certificate,
     // The helper reads the key from the certificate file when none is given (combined PEM).
@@ -293,30 +278,16 @@ function readRolesAnywhere(
   return s;
 }
 
-function splitList(s: string): string[] {
-  return s
-    .split(/[\s,]+/)
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0);
-}
-
-/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`) or bare seconds (`30`) → milliseconds. */
+/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`; Go's own parser) or bare seconds (`30`) → milliseconds. No sign. */
 export function parseDurationMs(flag: string, raw: string): number {
   const v = raw.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched !== v.length || v.length === 0) {
+  try {
+    if (/^[+-]/.test(v)) throw new GoDurationError(v);
+    return Math.round(Number(parseGoDuration(v)) / 1e6);
+  } catch {
     throw new ConfigError("bad_flag_value", `--${flag} / ${envName(flag)}: ${JSON.stringify(raw)} is not a duration (e.g. 30s, 1h)`);
   }
-  return Math.round(total);
 }
 
 /** The `--help` text. */

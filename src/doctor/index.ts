@@ -3,14 +3,17 @@ import { loadCredentialProviderConfig, type CredentialProvider } from "../kubele
 import { normalizeImageName } from "../kubelet/match.ts";
 import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginSetting, pluginSettingList } from "./checks.ts";
 import { extractCredentialFlags, readKubeletFlagsFile, type KubeletFlags } from "./kubelet-flags.ts";
-import { checkRuntime } from "./runtime.ts";
+import { checkRuntime, RUNTIME_PROFILES } from "./runtime.ts";
 import type { DoctorDeps, Finding } from "./types.ts";
 
 export type { CommandResult, DoctorDeps, DoctorFs, DoctorStat, Finding, ProbeProvider, ProbeResult } from "./types.ts";
 export { createNodeDoctorDeps, readKubeletCommandLine } from "./node-deps.ts";
 
-/** Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 bad usage. */
-export const DOCTOR_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes, chosen not to clash with the plugin's EXIT (core/errors.ts): 0 nothing failed (warnings
+ * allowed), 6 at least one check failed, 3 bad usage (the plugin's "configuration"); 1 stays "internal error".
+ */
+export const DOCTOR_EXIT = { ok: 0, failed: 6, usage: 3 } as const;
 
 /** Parsed `doctor` arguments. */
 export interface DoctorOptions {
@@ -23,15 +26,17 @@ export interface DoctorOptions {
   offline: boolean;
   /** Node root: every node path (flags, config, bin dir, libs) is read under it. */
   root?: string;
+  /** Check the C runtime of this image instead of the files under the root (`talos`). */
+  runtime?: string;
 }
 
 export const DOCTOR_USAGE =
-  "usage: ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|none|FILE] [--image IMAGE] [--root DIR] [--json] [--offline]";
+  "usage: ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|none|FILE] [--image IMAGE] [--root DIR] [--runtime node|talos] [--json] [--offline]";
 
 /** Parse doctor argv (`--x v` or `--x=v`). @throws Error with a usage message on unknown or incomplete flags. */
 export function parseDoctorArgs(argv: string[]): DoctorOptions {
   const opts: DoctorOptions = { json: false, offline: false };
-  const valued: Record<string, keyof DoctorOptions> = { "--config": "config", "--bin-dir": "binDir", "--kubelet-flags": "kubeletFlags", "--image": "image", "--root": "root" };
+  const valued: Record<string, keyof DoctorOptions> = { "--config": "config", "--bin-dir": "binDir", "--kubelet-flags": "kubeletFlags", "--image": "image", "--root": "root", "--runtime": "runtime" };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf("=");
@@ -45,6 +50,8 @@ export function parseDoctorArgs(argv: string[]): DoctorOptions {
       (opts as unknown as Record<string, unknown>)[valued[name]!] = value;
     } else throw new Error(`unknown doctor argument ${JSON.stringify(raw)}`);
   }
+  if (opts.runtime === "node") delete opts.runtime;
+  else if (opts.runtime !== undefined && !RUNTIME_PROFILES[opts.runtime]) throw new Error(`--runtime must be node or ${Object.keys(RUNTIME_PROFILES).join(" or ")}`);
   return opts;
 }
 
@@ -178,7 +185,7 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
         const r = await deps.runCommand("getconf", ["GNU_LIBC_VERSION"]);
         return r.code === 0 ? r.stdout : undefined;
       };
-  add(...(await checkRuntime(deps.fs, at, deps.executablePath, getconf)));
+  add(...(await checkRuntime(deps.fs, at, deps.executablePath, getconf, opts.runtime ? RUNTIME_PROFILES[opts.runtime] : undefined)));
 
   // 5. AWS.
   if (opts.offline) add({ status: "skip", check: "aws", message: "not checked (--offline)" });

@@ -1,7 +1,7 @@
 // Doctor: each offline-checkable misconfiguration from distros.md is reported under the right check as `fail`.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runDoctor, type DoctorDeps, type Finding, type ProbeResult } from "../../../src/doctor/index.ts";
+import { DOCTOR_EXIT, runDoctor, type DoctorDeps, type Finding, type ProbeResult } from "../../../src/doctor/index.ts";
 import { memFs, type MemEntry } from "../../fixtures/kubelet/mem-fs.ts";
 
 const BIN = "/opt/ecr-credential-provider/bin";
@@ -122,7 +122,7 @@ describe("runDoctor reports each misconfiguration as a failing check", () => {
       const { code, checks } = await doctor(c.argv ?? ["--offline"], c.setup);
       const failing = checks.filter((f) => f.status === "fail").map((f) => f.check);
       assert.ok(failing.includes(c.check), `want a fail for ${c.check}; got ${JSON.stringify(checks, null, 1)}`);
-      assert.equal(code, 1);
+      assert.equal(code, DOCTOR_EXIT.failed);
     });
   }
 });
@@ -160,11 +160,84 @@ describe("runDoctor on a healthy node", () => {
 describe("runDoctor output and usage", () => {
   it("prints one `status  check: message  (fix: hint)` line per finding", async () => {
     const { deps, lines } = makeDeps({ files: withFiles({ [EXE]: { content: "#!/bin/sh\n", mode: 0o644 } }) });
-    assert.equal(await runDoctor(["--offline"], deps), 1);
+    assert.equal(await runDoctor(["--offline"], deps), DOCTOR_EXIT.failed);
     assert.ok(lines.some((l) => /^fail {2}provider-binary: .*\(fix: chmod 0755 /.test(l)), lines.join("\n"));
   });
-  it("exits 2 on an unknown argument", async () => {
+  it("exits 3 (usage) on an unknown argument", async () => {
     const { deps } = makeDeps();
-    assert.equal(await runDoctor(["--bogus"], deps), 2);
+    assert.equal(await runDoctor(["--bogus"], deps), 3);
+  });
+});
+
+describe("doctor's exit codes", () => {
+  it("do not reuse the plugin's codes for other meanings: failed is none of EXIT, usage is EXIT.config", async () => {
+    const { EXIT } = await import("../../../src/core/errors.ts");
+    assert.ok(!(Object.values(EXIT) as number[]).includes(DOCTOR_EXIT.failed));
+    assert.equal(DOCTOR_EXIT.usage, EXIT.config);
+    assert.equal(DOCTOR_EXIT.ok, EXIT.ok);
+  });
+});
+
+describe("matchImages case", () => {
+  const provider = (matchImages: string[]) => ({ name: "ecr-credential-provider", matchImages, defaultCacheDuration: "12h", apiVersion: "credentialprovider.kubelet.k8s.io/v1", args: [], env: [] }) as any;
+  it("an upper-case pattern alone is a warning (lower-case images would not match it)", async () => {
+    const { matchFindings } = await import("../../../src/doctor/checks.ts");
+    const p = provider(["*.DKR.ECR.*.AMAZONAWS.COM"]);
+    const f = matchFindings(p, [p], undefined, []);
+    assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["warn match-images"]);
+  });
+  it("an upper-case pattern beside its lower-case form is deliberate, and still an ECR host", async () => {
+    const { matchFindings } = await import("../../../src/doctor/checks.ts");
+    const p = provider(["*.dkr.ecr.*.amazonaws.com", "*.DKR.ECR.*.AMAZONAWS.COM"]);
+    const f = matchFindings(p, [p], undefined, []);
+    assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["ok match-images"]);
+  });
+});
+
+describe("runtime: the Talos kubelet image, not the extension tree", () => {
+  /** A minimal 64-bit ELF with a PT_INTERP, needing libstdc++ (what the release executable looks like to doctor). */
+  const elf = (interp: string) => {
+    const b = Buffer.alloc(256);
+    b.writeUInt32BE(0x7f454c46, 0);
+    b[4] = 2;
+    b[5] = 1;
+    b.writeBigUInt64LE(64n, 32);
+    b.writeUInt16LE(56, 54);
+    b.writeUInt16LE(1, 56);
+    b.writeUInt32LE(3, 64);
+    b.writeBigUInt64LE(128n, 72);
+    b.writeBigUInt64LE(BigInt(interp.length + 1), 96);
+    b.write(interp, 128, "latin1");
+    b.write("libstdc++.so.6", 200, "latin1");
+    return b.toString("latin1");
+  };
+  const TALOS_BIN = "/rootfs/usr/local/lib/kubelet/credentialproviders";
+  // What install.sh --distro talos --root ext builds: no C runtime anywhere in it.
+  const ext = () => ({ "/credential-provider-config.yaml": config(), [`${TALOS_BIN}/ecr-credential-provider`]: { content: elf("/lib64/ld-linux-x86-64.so.2"), mode: 0o755 } });
+  const run = async (argv: string[]) => {
+    const { deps, lines } = makeDeps({ files: ext(), kubelet: undefined });
+    deps.executablePath = `${TALOS_BIN}/ecr-credential-provider`;
+    const code = await runDoctor([...argv, "--config", "/credential-provider-config.yaml", "--bin-dir", TALOS_BIN, "--offline", "--json"], deps);
+    return { code, checks: (JSON.parse(lines.join("\n")) as { checks: Finding[] }).checks.filter((f) => f.check === "runtime") };
+  };
+  it("the extension tree itself has no loader, glibc or libstdc++ (what made install.sh refuse the Talos build)", async () => {
+    const { code, checks } = await run([]);
+    assert.equal(code, DOCTOR_EXIT.failed);
+    assert.ok(checks.some((f) => f.status === "fail" && /ld-linux-x86-64/.test(f.message)));
+  });
+  it("--runtime talos checks against debian-base:bookworm: loader, glibc 2.36, libstdc++ are there", async () => {
+    const { code, checks } = await run(["--runtime", "talos"]);
+    assert.equal(code, 0, JSON.stringify(checks));
+    assert.deepEqual(checks.map((f) => f.status), ["ok", "ok", "ok"]);
+    assert.match(checks[1]!.message, /glibc 2\.36/);
+  });
+  it("no fix hint recommends a static build (the project makes none)", async () => {
+    const { checks } = await run([]);
+    for (const f of checks) assert.doesNotMatch(f.fix ?? "", /static/);
+  });
+  it("refuses an unknown --runtime", async () => {
+    const { deps, lines } = makeDeps();
+    assert.equal(await runDoctor(["--runtime", "alpine"], deps), DOCTOR_EXIT.usage);
+    assert.match(lines.join("\n"), /--runtime must be node or talos/);
   });
 });
