@@ -9,10 +9,10 @@ cgroot=$2
 marker="$scratch/.host-state-marker"
 [ -e "$marker" ] || touch "$marker"
 
-echo "## processes started from the scratch dir, the build cache, or named like a node's"
+echo "## processes started from the scratch dir or our builds in the cache (other users of the shared cache dir excluded), or named like a node's"
 for p in /proc/[0-9]*; do
   { cmd=$(tr '\0' ' ' <"$p/cmdline") && comm=$(cat "$p/comm"); } 2>/dev/null || continue
-  case "$cmd" in *"$scratch/"* | *ecr-credential-provider-ci/*) echo "${p#/proc/} $comm $cmd" ;; esac
+  case "$cmd" in *"$scratch/"* | *ecr-credential-provider-ci/kubelet-* | *ecr-credential-provider-ci/containerd-* | *ecr-credential-provider-ci/pause-*) echo "${p#/proc/} $comm $cmd" ;; esac
   case "$comm" in containerd* | pause | runc | kubelet) echo "${p#/proc/} $comm $cmd" ;; esac
 done | sort -u
 
