@@ -75,6 +75,11 @@ export interface FakeAwsOptions {
   maxSkewMs?: number;
   /** Serve HTTPS with this certificate (clients need its CA, e.g. through NODE_EXTRA_CA_CERTS). */
   tls?: { cert: string; key: string };
+  /**
+   * The password to issue instead of a random one (e.g. the one a real registry's htpasswd holds).
+   * Read on every call, like `tokenLifetimeMs`, so a test may change either between calls.
+   */
+  passwordFor?: (service: "ecr" | "ecr-public", region: string) => string;
 }
 
 export interface FakeAws {
@@ -391,7 +396,8 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
     }
     const mode = ecrModeTimes > 0 ? ecrMode : ({ kind: "ok" } as EcrMode);
     if (ecrModeTimes > 0 && ecrMode.kind !== "ok") ecrModeTimes--;
-    const password = `pw-${auth.region}-${++counter}-${randomBytes(12).toString("hex")}`;
+    ++counter;
+    const password = opts.passwordFor?.(service, auth.region) ?? `pw-${auth.region}-${counter}-${randomBytes(12).toString("hex")}`;
     const lifetime = opts.tokenLifetimeMs ?? 12 * 3600_000;
     let token = Buffer.from(`AWS:${password}`).toString("base64");
     let expiresAt: number | undefined = (now().getTime() + lifetime) / 1000;

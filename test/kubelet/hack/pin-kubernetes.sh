@@ -37,6 +37,9 @@ gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
   echo "replace ("
   for m in $staging; do printf '\t%s => %s %s\n' "$m" "$m" "$staging_ver"; done
   echo ")"
+  echo
+  echo "// test/node builds the real kubelet from this module (go build k8s.io/kubernetes/cmd/kubelet)."
+  echo "tool k8s.io/kubernetes/cmd/kubelet"
 } > go.mod
 rm -f go.sum
 go mod tidy
