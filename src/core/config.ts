@@ -8,6 +8,18 @@ export const ENV_PREFIX = "ECR_CREDENTIAL_PROVIDER_";
 
 /** Default cache directory: node-wide, root-owned, survives kubelet restarts (FHS /var/cache). */
 export const DEFAULT_CACHE_DIR = "/var/cache/ecr-credential-provider";
+/** Windows default, under %ProgramData% (what services use for machine-wide data). */
+export const DEFAULT_WINDOWS_CACHE_DIR = "%ProgramData%\\ecr-credential-provider\\cache";
+
+/**
+ * The default cache directory on this platform. On Windows the kubelet's environment (which the
+ * plugin inherits) carries ProgramData; a service without it falls back to C:\ProgramData.
+ */
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform = process.platform): string {
+  if (platform !== "win32") return DEFAULT_CACHE_DIR;
+  const base = (env["ProgramData"] || env["PROGRAMDATA"] || env["ALLUSERSPROFILE"] || "C:\\ProgramData").replace(/[\\/]+$/, "");
+  return `${base}\\ecr-credential-provider\\cache`;
+}
 /** Overall deadline: the kubelet SIGKILLs us at 60 s; stay well clear, leaving room for a retry by the kubelet. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** One HTTP attempt: the reference uses 30 s per client; ours is shorter so a retry fits in the deadline. */
@@ -98,7 +110,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   output: { kind: "string", help: "check's output: text | json (default text)" },
   "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
   timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
-  "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
+  "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR}; Windows ${DEFAULT_WINDOWS_CACHE_DIR})` },
   "no-cache": { kind: "bool", help: "do not read or write the token cache" },
   "roles-anywhere-certificate": { kind: "string", help: "IAM Roles Anywhere: leaf certificate PEM file" },
   "roles-anywhere-private-key": { kind: "string", help: "IAM Roles Anywhere: private key PEM file (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8)" },
@@ -231,7 +243,7 @@ function base(
     attemptTimeoutMs: Math.min(DEFAULT_ATTEMPT_TIMEOUT_MS, timeoutMs),
     connectTimeoutMs: Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
-    cacheDir: get("cache-dir") ?? DEFAULT_CACHE_DIR,
+    cacheDir: get("cache-dir") ?? defaultCacheDir(env),
     noCache: bool("no-cache"),
     ...(ecrRoleArn ? { ecrRoleArn } : {}),
     ...(rolesAnywhere ? { rolesAnywhere } : {}),
