@@ -13,6 +13,8 @@ export const WINDOWS_BINARY = process.env.ECR_CREDENTIAL_PROVIDER_WINDOWS_BIN ??
 
 export interface WineJob {
   id: string;
+  /** Another program than the executable under test (a Windows path), e.g. reg.exe. */
+  exe?: string;
   args?: string[];
   env?: Record<string, string>;
   stdin?: string;

@@ -12,8 +12,9 @@ import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
 import { startFakeRolesAnywhere } from "../helpers/fake-rolesanywhere.ts";
 import { request } from "../helpers/run-binary.ts";
+import { startProxy } from "../helpers/proxy.ts";
 import { kubeletAccepts } from "../helpers/kubelet-accept.ts";
-import { openWine, wineRoot, type Wine, type WineResult } from "../helpers/wine.ts";
+import { openWine, wineRoot, WINDOWS_BINARY, type Wine, type WineResult } from "../helpers/wine.ts";
 
 const V1 = "credentialprovider.kubelet.k8s.io/v1";
 const hostCases: { image: string; expect: any }[] = JSON.parse(readFileSync(new URL("../fixtures/ecr-hosts.json", import.meta.url), "utf8"));
@@ -137,7 +138,7 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     const cache = dir("cache");
     const e = env({ ECR_CREDENTIAL_PROVIDER_CACHE_DIR: cache.win });
     const image = "123456789012.dkr.ecr.eu-north-1.amazonaws.com/x";
-    accepted((await wine.run([{ jobs: [{ id: "fill", env: e, stdin: request(image) }] }])).fill);
+    accepted((await wine.run([{ jobs: [{ id: "first", env: e, stdin: request(image) }] }])).first);
     for (const f of readdirSync(cache.linux).filter((f) => f.endsWith(".json"))) {
       const p = join(cache.linux, f);
       const entry = JSON.parse(readFileSync(p, "utf8"));
@@ -200,6 +201,76 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     }
   });
 
+  test("HTTP_PROXY carries the ECR call; a semicolon NO_PROXY list (as Windows tooling writes it) exempts it; IMDS stays direct", async () => {
+    const proxy = await startProxy();
+    try {
+      const image = "123456789012.dkr.ecr.us-west-2.amazonaws.com/app";
+      const e = env({ ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", HTTP_PROXY: proxy.url });
+      const imds = { ...e };
+      delete imds.AWS_ACCESS_KEY_ID;
+      delete imds.AWS_SECRET_ACCESS_KEY;
+      const res = await wine.run([
+        {
+          jobs: [
+            { id: "proxied", env: e, stdin: request(image) },
+            { id: "exempt", env: { ...e, NO_PROXY: "example.com;127.0.0.1" }, stdin: request(image) },
+            { id: "imds", env: imds, stdin: request(image) },
+          ],
+        },
+      ]);
+      for (const id of ["proxied", "exempt", "imds"]) accepted(res[id]);
+      assert.ok(!proxy.seen.some((l) => l.includes("/latest/")), `IMDS went through the proxy: ${proxy.seen.join(", ")}`);
+      // One ECR call through the proxy for "proxied" and one for "imds"; none for "exempt".
+      assert.equal(proxy.seen.length, 2, `proxy saw: ${proxy.seen.join(", ")}`);
+      assert.ok(proxy.seen.every((l) => l.includes(`127.0.0.1:${fake.port}`)), `proxy saw: ${proxy.seen.join(", ")}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("doctor reads an EKS-style kubelet service from the registry (ours last wins) and passes; check answers", async () => {
+    const node = dir("node");
+    mkdirSync(join(node.linux, "bin"));
+    copyFileSync(WINDOWS_BINARY, join(node.linux, "bin", "ecr-credential-provider.exe"));
+    copyFileSync(fileURLToPath(new URL("../../node-config/wiring/windows/credential-provider-config.json", import.meta.url)), join(node.linux, "credential-provider-config.json"));
+    // What Start-EKSBootstrap.ps1 registers (atg-cloudops/eks-windows-bootstrapper), then our flags as -KubeletExtraArgs.
+    const imagePath =
+      `"C:\\Program Files\\Amazon\\EKS\\EKS-WindowsServiceHost.exe" kubelet "C:\\Program Files\\kubernetes\\kubelet.exe" --config="C:\\ProgramData\\kubernetes\\kubelet-config.json" ` +
+      `--cloud-provider=external --v=1 --container-runtime-endpoint="npipe:////./pipe/containerd-containerd" ` +
+      `--image-credential-provider-bin-dir="C:\\Program Files\\Amazon\\EKS\\credential-providers" --image-credential-provider-config="C:\\Program Files\\Amazon\\EKS\\ecr-credential-provider-config.json" ` +
+      `--node-ip=10.0.0.1 --image-credential-provider-config=${node.win}\\credential-provider-config.json --image-credential-provider-bin-dir=${node.win}\\bin`;
+    const key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\kubelet";
+    const reg = "C:\\windows\\system32\\reg.exe";
+    const e = env({ ProgramData: dir("ProgramData").win });
+    const exe = `${node.win}\\bin\\ecr-credential-provider.exe`;
+    const res = await wine.run([
+      {
+        jobs: [
+          { id: "reg-add", exe: reg, args: ["add", key, "/v", "ImagePath", "/t", "REG_EXPAND_SZ", "/d", imagePath, "/f"] },
+          { id: "doctor", exe, env: e, args: ["doctor", "--offline"] },
+          { id: "doctor-json", exe, env: e, args: ["doctor", "--offline", "--json"] },
+          { id: "reg-delete", exe: reg, args: ["delete", key, "/f"] },
+          { id: "check", exe, env: { ...e, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" }, args: ["check", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app"] },
+        ],
+      },
+    ]);
+    assert.equal(res["reg-add"]!.code, 0, res["reg-add"]!.stderr);
+    assert.equal(res["reg-delete"]!.code, 0, res["reg-delete"]!.stderr);
+    const d = res.doctor!;
+    assert.equal(d.code, 0, `doctor failed:\n${d.stdout}${d.stderr}`);
+    assert.match(d.stdout, new RegExp(`ok +kubelet-flags: the running kubelet: --image-credential-provider-config=${escape(node.win)}\\\\credential-provider-config\\.json`));
+    assert.match(d.stdout, /ok +provider-binary: .*ecr-credential-provider\.exe exists/);
+    assert.match(d.stdout, /ok +provider-name:/);
+    assert.match(d.stdout, /skip +cache-dir: .*ecr-credential-provider\\cache: file modes do not apply on Windows.*icacls/);
+    assert.doesNotMatch(d.stdout, /glibc|libstdc|interpreter/i, "no Linux runtime checks on Windows");
+    const json = JSON.parse(res["doctor-json"]!.stdout);
+    assert.equal(json.ok, true);
+    const c = res.check!;
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /cn-northwest-1/);
+    for (const s of secrets()) assert.ok(!c.stdout.includes(s) && !c.stderr.includes(s), "check prints a secret");
+  });
+
   test("NODE_OPTIONS cannot inject code, and --version answers", async () => {
     const evil = dir("evil");
     const marker = join(evil.linux, "injected");
@@ -219,6 +290,8 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     assert.equal(existsSync(marker), false, "NODE_OPTIONS --require ran");
   });
 });
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
