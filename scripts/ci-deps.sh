@@ -8,6 +8,8 @@
 #   patchelf                    set the $ORIGIN run path of the bundled libstdc++/libgcc_s
 #   dpkg-dev                    dpkg-architecture etc. (dpkg-deb itself is in dpkg)
 #   xz-utils, gzip, tar, file   archive tools used by scripts/release.mjs and the tests
+#   osslsigncode                removes node.exe's Authenticode signature before postject (Windows target)
+#   zip, unzip                  the Windows release zip (and its test)
 # Idempotent and quiet: packages already installed are skipped; `apt-get update` runs only if
 # something is missing. Needs root (CI runs as root); otherwise prints the command to run.
 set -euo pipefail
@@ -26,6 +28,9 @@ pkgs=(
   gzip
   tar
   file
+  osslsigncode
+  zip
+  unzip
 )
 
 # On an arm64 host the roles swap: the x64 node runs under qemu-x86_64-static with the amd64
@@ -33,7 +38,7 @@ pkgs=(
 case "$(uname -m)" in
   aarch64|arm64)
     pkgs=(qemu-user-static libc6-amd64-cross libstdc++6-amd64-cross libgcc-s1-amd64-cross
-          binutils binutils-x86-64-linux-gnu debootstrap patchelf dpkg-dev xz-utils gzip tar file)
+          binutils binutils-x86-64-linux-gnu debootstrap patchelf dpkg-dev xz-utils gzip tar file osslsigncode zip unzip)
     ;;
 esac
 

@@ -2,7 +2,9 @@
 // Packages what build.mjs left in dist/ into dist/release/ (run `npm run release` = build + this):
 //   ecr-credential-provider-<version>-linux-{x64,arm64}.tar.gz
 //   ecr-credential-provider_<version>_{amd64,arm64}.deb
+//   ecr-credential-provider-<version>-windows-amd64.zip
 //   v<version>/linux/{amd64,arm64}/ecr-credential-provider-linux-<arch>(.sha256)   (kops, image-builder)
+//   v<version>/windows/amd64/ecr-credential-provider-windows-amd64.exe(.sha256)
 //   SHA256SUMS
 // Reproducible: mtimes = SOURCE_DATE_EPOCH (default: the commit time of HEAD), sorted entries,
 // owner 0:0, gzip -n. `--verify-reproducible` packages twice and compares. Layout and paths:
@@ -16,7 +18,7 @@ import {
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ARCHES, DIST_FILES, LIBS_DIR_NAME, NAME, executableName } from "../build.mjs";
+import { ARCHES, DIST_FILES, LIBS_DIR_NAME, NAME, WINDOWS_TARGETS, executableName } from "../build.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist");
@@ -27,6 +29,7 @@ const DEB_BIN_DIR = "/usr/libexec/kubernetes/kubelet-plugins/credential-provider
 const DEB_SHARE_DIR = `/usr/share/${NAME}`;
 /** Every target build.mjs knows; a release ships all of them. */
 const TARGETS = Object.keys(ARCHES);
+const WINDOWS = Object.keys(WINDOWS_TARGETS);
 
 const { values: opts } = parseArgs({
   options: {
@@ -169,20 +172,48 @@ async function deb(arch, out, stage) {
   return file;
 }
 
-/** dist/release/v<version>/linux/<arch>/ecr-credential-provider-linux-<arch> + .sha256 (bare hex). */
-function urlLayout(arch, out) {
-  const debArch = ARCHES[arch].deb;
-  const dir = join(out, `v${VERSION}`, "linux", debArch);
-  const file = join(dir, `${NAME}-linux-${debArch}`);
-  put(join(DIST, executableName(arch)), file, 0o755);
-  writeFileSync(join(dir, `${NAME}-linux-${debArch}.sha256`), `${sha256(file)}\n`);
+/** dist/release/v<version>/<os>/<arch>/ecr-credential-provider-<os>-<arch>[.exe] + .sha256 (bare hex). */
+function urlLayout(os, arch, src, out, suffix = "") {
+  const dir = join(out, `v${VERSION}`, os, arch);
+  const file = join(dir, `${NAME}-${os}-${arch}${suffix}`);
+  put(src, file, 0o755);
+  writeFileSync(`${file}.sha256`, `${sha256(file)}\n`);
   return [file, `${file}.sha256`];
+}
+
+/**
+ * ecr-credential-provider-<version>-windows-amd64.zip: one top directory with the .exe, install.ps1,
+ * node-config/wiring/windows/, LICENSE, README.md, the notices and SHA256SUMS of the rest.
+ * Reproducible: sorted entries, mtimes = EPOCH (in UTC), no extra attributes, no directory entries.
+ */
+async function zipball(target, out, stage) {
+  const t = WINDOWS_TARGETS[target];
+  const top = `${NAME}-${VERSION}-${target}`;
+  const dir = join(stage, `zip-${target}`, top);
+  put(join(DIST, t.file), join(dir, `${NAME}.exe`), 0o755);
+  const wiring = join(ROOT, "node-config", "wiring", "windows");
+  put(wiring, join(dir, "node-config", "wiring", "windows"));
+  put(join(wiring, "install.ps1"), join(dir, "install.ps1"), 0o644);
+  for (const f of ["LICENSE", "README.md"]) put(join(ROOT, f), join(dir, f), 0o644);
+  put(join(DIST, DIST_FILES.notices), join(dir, DIST_FILES.notices), 0o644);
+  const files = [];
+  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else files.push(relative(dir, p)); } };
+  walk(dir);
+  files.sort();
+  // Get-FileHash / certutil on the node, or sha256sum -c after unzip.
+  writeFileSync(join(dir, "SHA256SUMS"), files.map((f) => `${sha256(join(dir, f))}  ${f}`).join("\n") + "\n");
+  normalise(dirname(dir));
+  const file = join(out, `${top}.zip`);
+  const list = ["SHA256SUMS", ...files].sort().map((f) => `${top}/${f}`).join("\n");
+  await sh(`cd ${q(dirname(dir))} && printf '%s\\n' ${q(list)} | zip -q -X -D -6 ${q(file)} -@`, { TZ: "UTC" });
+  return file;
 }
 
 async function release(out) {
   const info = existsSync(join(DIST, DIST_FILES.buildInfo)) ? JSON.parse(readFileSync(join(DIST, DIST_FILES.buildInfo), "utf8")) : undefined;
   if (!info) fail("dist/ is not built: run `node build.mjs` first (npm run release does both)");
   if (info.hostOnly || !TARGETS.every((a) => info.targets.includes(a))) fail("dist/ was built with --host-only; a release needs both architectures");
+  if (!WINDOWS.every((t) => info.windowsTargets?.includes(t))) fail("dist/ was built with --skip-windows; a release needs the Windows executable");
   if (info.version !== VERSION) fail(`dist/ holds ${info.version}, package.json says ${VERSION}`);
   if (!info.useCodeCache) fail("dist/ was built with --no-code-cache; releases use the code cache");
   const check = spawnSync("sha256sum", ["--check", "--quiet", DIST_FILES.sums], { cwd: DIST, encoding: "utf8" });
@@ -196,7 +227,12 @@ async function release(out) {
 
   const jobs = [];
   for (const arch of TARGETS) jobs.push(tarball(arch, out, stage), deb(arch, out, stage));
-  const files = [...(await Promise.all(jobs)), ...TARGETS.flatMap((a) => urlLayout(a, out))];
+  for (const target of WINDOWS) jobs.push(zipball(target, out, stage));
+  const files = [
+    ...(await Promise.all(jobs)),
+    ...TARGETS.flatMap((a) => urlLayout("linux", ARCHES[a].deb, join(DIST, executableName(a)), out)),
+    ...WINDOWS.flatMap((t) => urlLayout(WINDOWS_TARGETS[t].os, WINDOWS_TARGETS[t].arch, join(DIST, WINDOWS_TARGETS[t].file), out, ".exe")),
+  ];
   const lines = files.map((f) => `${sha256(f)}  ${relative(out, f)}`).sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
   writeFileSync(join(out, "SHA256SUMS"), `${lines.join("\n")}\n`);
   rmSync(stage, { recursive: true, force: true });
