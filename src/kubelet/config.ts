@@ -151,6 +151,7 @@ export function parseStrictJson(text: string, duplicates: string[]): unknown {
     throw new DecodeFailure(`json parse error: ${what} at offset ${i}`);
   };
   const str = (): string => {
+    // eslint-disable-next-line no-control-regex -- JSON strings exclude raw control characters
     const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(i));
     if (!m) return fail("invalid string");
     i += m[0].length;

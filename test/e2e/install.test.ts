@@ -182,14 +182,14 @@ describe("install.sh on each distro profile", () => {
     const broken = join(work, "broken.yaml");
     writeFileSync(broken, good.replace('defaultCacheDuration: "12h"', "defaultCacheDuration: 0"));
     const r = sh(["--distro", "k3s", "--root", root, "--binary", binary, "--config-file", broken]);
-    assert.equal(r.status, 4, r.stdout + r.stderr);
+    assert.equal(r.status, 65, r.stdout + r.stderr);
     assert.match(r.stderr, /fail\s+config/);
     assert.equal(readFileSync(cfg, "utf8"), good);
     assert.ok(!readdirSync(dirname(cfg)).some((n) => n.includes(".new") || n.includes("ecr-tmp")));
   });
-  it("refuses Bottlerocket with exit 3 and explains the supported settings", () => {
+  it("refuses Bottlerocket with exit 69 and explains the supported settings", () => {
     const r = sh(["--distro", "bottlerocket", "--root", work, "--binary", binary]);
-    assert.equal(r.status, 3);
+    assert.equal(r.status, 69);
     assert.match(r.stdout, /credential-providers\.ecr-credential-provider/);
   });
 });
@@ -219,7 +219,7 @@ describe("install.sh --release", () => {
     const root = makeRoot(profiles[6]!);
     const before = snapshot(root);
     const r = sh(["--distro", "k3s", "--root", root, "--release", tarball(() => `${"0".repeat(64)}  ecr-credential-provider\n`)]);
-    assert.equal(r.status, 5, r.stdout + r.stderr);
+    assert.equal(r.status, 67, r.stdout + r.stderr);
     assert.deepEqual(snapshot(root), before);
   });
 });
