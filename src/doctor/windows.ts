@@ -80,7 +80,12 @@ export function windowsKnownLocations(env: Readonly<Record<string, string | unde
  * extension is used as is; otherwise kubelet >= 1.30 (exec.LookPath) tries PATHEXT, so `.exe`
  * is found, while <= 1.29 needs a file with exactly the provider's name. No exec bit on NTFS.
  */
-export async function windowsBinaryFindings(fs: DoctorFs, binDir: string, providers: CredentialProvider[], kubeletVersion: [number, number] | undefined): Promise<Finding[]> {
+export async function windowsBinaryFindings(
+  fs: DoctorFs,
+  binDir: string,
+  providers: CredentialProvider[],
+  kubeletVersion: [number, number] | undefined,
+): Promise<Finding[]> {
   const check = "provider-binary";
   try {
     if (!(await fs.stat(binDir)).isDirectory()) throw new Error("not a directory");
@@ -88,21 +93,48 @@ export async function windowsBinaryFindings(fs: DoctorFs, binDir: string, provid
     return [{ status: "fail", check, message: `bin dir ${binDir} does not exist`, fix: "create it and install the executable there" }];
   }
   const dir = binDir.replace(/[\\/]+$/, "");
-  const isFile = (p: string) => fs.stat(p).then((s) => s.isFile(), () => false);
+  const isFile = (p: string) =>
+    fs.stat(p).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   const out: Finding[] = [];
   for (const p of providers) {
     const exact = `${dir}\\${p.name}`;
     if (/\.[A-Za-z0-9]+$/.test(p.name) || (await isFile(exact))) {
-      out.push((await isFile(exact)) ? { status: "ok", check, message: `${exact} exists` } : { status: "fail", check, message: `provider ${JSON.stringify(p.name)} has no file ${exact}; the kubelet exits at start-up`, fix: `install the executable as ${exact}` });
+      out.push(
+        (await isFile(exact))
+          ? { status: "ok", check, message: `${exact} exists` }
+          : {
+              status: "fail",
+              check,
+              message: `provider ${JSON.stringify(p.name)} has no file ${exact}; the kubelet exits at start-up`,
+              fix: `install the executable as ${exact}`,
+            },
+      );
       continue;
     }
     const withExe = `${exact}.exe`;
     if (!(await isFile(withExe))) {
-      out.push({ status: "fail", check, message: `provider ${JSON.stringify(p.name)} has neither ${exact} nor ${withExe}; the kubelet exits at start-up`, fix: `install the executable as ${withExe}` });
+      out.push({
+        status: "fail",
+        check,
+        message: `provider ${JSON.stringify(p.name)} has neither ${exact} nor ${withExe}; the kubelet exits at start-up`,
+        fix: `install the executable as ${withExe}`,
+      });
     } else if (kubeletVersion && kubeletVersion[0] === 1 && kubeletVersion[1] < 30) {
-      out.push({ status: "fail", check, message: `kubelet ${kubeletVersion.join(".")} does not add .exe to provider names (1.30 does); it will not find ${exact}`, fix: `name the provider ${JSON.stringify(`${p.name}.exe`)}` });
+      out.push({
+        status: "fail",
+        check,
+        message: `kubelet ${kubeletVersion.join(".")} does not add .exe to provider names (1.30 does); it will not find ${exact}`,
+        fix: `name the provider ${JSON.stringify(`${p.name}.exe`)}`,
+      });
     } else {
-      out.push({ status: "ok", check, message: `${withExe} exists (the kubelet adds .exe from 1.30 on${kubeletVersion ? "" : "; for older kubelets name the provider with .exe"})` });
+      out.push({
+        status: "ok",
+        check,
+        message: `${withExe} exists (the kubelet adds .exe from 1.30 on${kubeletVersion ? "" : "; for older kubelets name the provider with .exe"})`,
+      });
     }
   }
   return out;
@@ -110,5 +142,10 @@ export async function windowsBinaryFindings(fs: DoctorFs, binDir: string, provid
 
 /** File modes mean nothing on NTFS; say what protects the directory instead and how to set it. */
 export function windowsAclFinding(check: string, dir: string, what: string): Finding {
-  return { status: "skip", check, message: `${dir}: file modes do not apply on Windows; ${what} is protected by the directory's ACL, which doctor does not read`, fix: ACL_FIX(dir) };
+  return {
+    status: "skip",
+    check,
+    message: `${dir}: file modes do not apply on Windows; ${what} is protected by the directory's ACL, which doctor does not read`,
+    fix: ACL_FIX(dir),
+  };
 }

@@ -107,7 +107,14 @@ export function openWine(root: string): Wine {
       const jobs = join(workDir, `jobs-${n}.json`);
       const results = join(workDir, `results-${n}.json`);
       // What a Windows service gets from the system, whatever the Linux side has.
-      const windowsBase = { SystemRoot: "C:\\windows", SYSTEMROOT: "C:\\windows", windir: "C:\\windows", PATHEXT: ".COM;.EXE;.BAT;.CMD", PATH: "C:\\windows\\system32;C:\\windows", ...baseEnv };
+      const windowsBase = {
+        SystemRoot: "C:\\windows",
+        SYSTEMROOT: "C:\\windows",
+        windir: "C:\\windows",
+        PATHEXT: ".COM;.EXE;.BAT;.CMD",
+        PATH: "C:\\windows\\system32;C:\\windows",
+        ...baseEnv,
+      };
       writeFileSync(jobs, JSON.stringify({ exe: winPath(exe), baseEnv: windowsBase, steps }));
       const script = `
         r=$1; shift
@@ -120,10 +127,28 @@ export function openWine(root: string): Wine {
         exit $rc`;
       // Asynchronous: the fakes answering the executable live in this process's event loop.
       const r = await new Promise<{ status: number | null; signal: string | null; stderr: string }>((resolve, reject) => {
-        const p = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, winPath(nodeExe), winPath(join(workDir, "driver.cjs")), winPath(jobs), winPath(results)], {
-          stdio: ["ignore", "ignore", "pipe"],
-          env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OUT: guest(join(workDir, `driver-${n}.out`)), ERR: guest(join(workDir, `driver-${n}.err`)) },
-        });
+        const p = spawn(
+          "unshare",
+          [
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            root,
+            winPath(nodeExe),
+            winPath(join(workDir, "driver.cjs")),
+            winPath(jobs),
+            winPath(results),
+          ],
+          {
+            stdio: ["ignore", "ignore", "pipe"],
+            env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OUT: guest(join(workDir, `driver-${n}.out`)), ERR: guest(join(workDir, `driver-${n}.err`)) },
+          },
+        );
         let stderr = "";
         p.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
         const killer = setTimeout(() => p.kill("SIGKILL"), 600_000);

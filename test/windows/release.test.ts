@@ -21,8 +21,20 @@ describe("Windows release artifacts", { skip }, () => {
   it("zips one top directory with the .exe, install.ps1, the Windows wiring, LICENSE, README, notices and SHA256SUMS, sorted", () => {
     const names = spawnSync("unzip", ["-Z1", ZIP], { encoding: "utf8" }).stdout.trim().split("\n");
     assert.deepEqual(names, [...names].sort(), "entries sorted");
-    assert.ok(names.every((n) => n.startsWith(`${TOP}/`)), "one top directory");
-    for (const f of ["ecr-credential-provider.exe", "install.ps1", "LICENSE", "README.md", "THIRD-PARTY-NOTICES.txt", "SHA256SUMS", "node-config/wiring/windows/credential-provider-config.json", "node-config/wiring/windows/install.ps1"]) {
+    assert.ok(
+      names.every((n) => n.startsWith(`${TOP}/`)),
+      "one top directory",
+    );
+    for (const f of [
+      "ecr-credential-provider.exe",
+      "install.ps1",
+      "LICENSE",
+      "README.md",
+      "THIRD-PARTY-NOTICES.txt",
+      "SHA256SUMS",
+      "node-config/wiring/windows/credential-provider-config.json",
+      "node-config/wiring/windows/install.ps1",
+    ]) {
       assert.ok(names.includes(`${TOP}/${f}`), `${f} missing from the zip`);
     }
     assert.ok(!names.some((n) => /linux|\.sh$|\.deb$/.test(n)), "nothing of the Linux kit");
@@ -47,7 +59,11 @@ describe("Windows release artifacts", { skip }, () => {
 
   it("lists the zip and the URL-layout files in dist/release/SHA256SUMS", () => {
     const sums = readFileSync(join(REL, "SHA256SUMS"), "utf8");
-    for (const f of [`${TOP}.zip`, `v${VERSION}/windows/amd64/ecr-credential-provider-windows-amd64.exe`, `v${VERSION}/windows/amd64/ecr-credential-provider-windows-amd64.exe.sha256`]) {
+    for (const f of [
+      `${TOP}.zip`,
+      `v${VERSION}/windows/amd64/ecr-credential-provider-windows-amd64.exe`,
+      `v${VERSION}/windows/amd64/ecr-credential-provider-windows-amd64.exe.sha256`,
+    ]) {
       assert.match(sums, new RegExp(`^[0-9a-f]{64}  ${f.replaceAll(".", "\\.")}$`, "m"));
     }
   });

@@ -70,7 +70,7 @@ function pickHostCases(): typeof hostCases {
   const seed = Number(process.env.WINE_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`# host cases: ${want} of ${hostCases.length}, WINE_SEED=${seed}`);
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return [...hostCases].sort(() => rnd() - 0.5).slice(0, Number(want));
 }
 
@@ -123,14 +123,22 @@ describe("windows-amd64 executable under wine", { skip }, () => {
       { jobs: [{ id: "hit", env: e, stdin: request(image(99)) }] },
     ]);
     const storm = Array.from({ length: 12 }, (_, i) => accepted(res[`storm${i}`]));
-    assert.equal(new Set(storm.map((s) => Object.values(s.auth as Record<string, { password: string }>)[0]!.password)).size, 1, "every run answered with the one token");
+    assert.equal(
+      new Set(storm.map((s) => Object.values(s.auth as Record<string, { password: string }>)[0]!.password)).size,
+      1,
+      "every run answered with the one token",
+    );
     assert.equal(fake.ecrCalls().length - before, 1, "12 concurrent runs, one ECR call (the lock held)");
     accepted(res.hit);
     assert.match(res.hit!.stderr, /fromCache=true/);
     assert.match(res.hit!.stderr, /modules awsSdkLoaded=false builtins=(\s|$)/);
     const cacheDir = join(programData.linux, "ecr-credential-provider", "cache");
     const files = readdirSync(cacheDir);
-    assert.deepEqual(files.filter((f) => !f.endsWith(".json")), [], `no lock or temporary file left: ${files}`);
+    assert.deepEqual(
+      files.filter((f) => !f.endsWith(".json")),
+      [],
+      `no lock or temporary file left: ${files}`,
+    );
     assert.equal(files.length, 1);
   });
 
@@ -160,28 +168,47 @@ describe("windows-amd64 executable under wine", { skip }, () => {
   test("Roles Anywhere with certificate and key at Windows paths, by flag and by environment", async () => {
     const REGION = "cn-northwest-1";
     const pem = (f: string) => readFileSync(join(PKI, f), "utf8");
-    const ra = await startFakeRolesAnywhere({ trustAnchors: [pem("root-ca.cert.pem"), pem("intermediate-ca.cert.pem")], region: REGION, now: () => new Date() });
+    const ra = await startFakeRolesAnywhere({
+      trustAnchors: [pem("root-ca.cert.pem"), pem("intermediate-ca.cert.pem")],
+      region: REGION,
+      now: () => new Date(),
+    });
     const ecr = await startFakeAws({ lookupCredentials: (akid) => ra.issued.find((c) => c.accessKeyId === akid) });
     try {
       const pki = dir("pki");
-      for (const f of ["leaf-rsa.cert.pem", "leaf-rsa.key.pem", "leaf-ec-p256.cert.pem", "leaf-ec-p256.sec1.pem"]) copyFileSync(join(PKI, f), join(pki.linux, f));
+      for (const f of ["leaf-rsa.cert.pem", "leaf-rsa.key.pem", "leaf-ec-p256.cert.pem", "leaf-ec-p256.sec1.pem"])
+        copyFileSync(join(PKI, f), join(pki.linux, f));
       const arn = (kind: string, id: string) => `arn:aws-cn:rolesanywhere:${REGION}:123456789012:${kind}/${id}`;
       const common = {
         ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_TRUST_ANCHOR_ARN: arn("trust-anchor", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
         ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_PROFILE_ARN: arn("profile", "1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809"),
         ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/test",
       };
-      const e = fakeAwsEnv(ecr, { AWS_ENDPOINT_URL_ROLESANYWHERE: ra.url, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", AWS_EC2_METADATA_DISABLED: "true", ...common });
+      const e = fakeAwsEnv(ecr, {
+        AWS_ENDPOINT_URL_ROLESANYWHERE: ra.url,
+        ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1",
+        AWS_EC2_METADATA_DISABLED: "true",
+        ...common,
+      });
       for (const k of ["PATH", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) delete e[k];
       const image = `123456789012.dkr.ecr.${REGION}.amazonaws.com.cn/test`;
       const res = await wine.run([
         {
           concurrency: 2,
           jobs: [
-            { id: "flags", env: e, args: [`--roles-anywhere-certificate=${pki.win}\\leaf-rsa.cert.pem`, `--roles-anywhere-private-key=${pki.win}\\leaf-rsa.key.pem`], stdin: request(image) },
+            {
+              id: "flags",
+              env: e,
+              args: [`--roles-anywhere-certificate=${pki.win}\\leaf-rsa.cert.pem`, `--roles-anywhere-private-key=${pki.win}\\leaf-rsa.key.pem`],
+              stdin: request(image),
+            },
             {
               id: "env",
-              env: { ...e, ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_CERTIFICATE: `${pki.win}\\leaf-ec-p256.cert.pem`, ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_PRIVATE_KEY: `${pki.win}\\leaf-ec-p256.sec1.pem` },
+              env: {
+                ...e,
+                ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_CERTIFICATE: `${pki.win}\\leaf-ec-p256.cert.pem`,
+                ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_PRIVATE_KEY: `${pki.win}\\leaf-ec-p256.sec1.pem`,
+              },
               stdin: request(image),
             },
           ],
@@ -194,7 +221,10 @@ describe("windows-amd64 executable under wine", { skip }, () => {
         for (const c of ra.issued) assert.ok(!res[id]!.stderr.includes(c.secretAccessKey));
       }
       assert.equal(ra.calls.filter((c) => c.status === 201).length, 2, "two Roles Anywhere sessions");
-      assert.ok(ecr.ecrCalls().every((c) => ra.issued.some((s) => s.accessKeyId === c.accessKeyId)), "ECR calls signed with Roles Anywhere sessions");
+      assert.ok(
+        ecr.ecrCalls().every((c) => ra.issued.some((s) => s.accessKeyId === c.accessKeyId)),
+        "ECR calls signed with Roles Anywhere sessions",
+      );
     } finally {
       await ra.close();
       await ecr.close();
@@ -222,7 +252,10 @@ describe("windows-amd64 executable under wine", { skip }, () => {
       assert.ok(!proxy.seen.some((l) => l.includes("/latest/")), `IMDS went through the proxy: ${proxy.seen.join(", ")}`);
       // One ECR call through the proxy for "proxied" and one for "imds"; none for "exempt".
       assert.equal(proxy.seen.length, 2, `proxy saw: ${proxy.seen.join(", ")}`);
-      assert.ok(proxy.seen.every((l) => l.includes(`127.0.0.1:${fake.port}`)), `proxy saw: ${proxy.seen.join(", ")}`);
+      assert.ok(
+        proxy.seen.every((l) => l.includes(`127.0.0.1:${fake.port}`)),
+        `proxy saw: ${proxy.seen.join(", ")}`,
+      );
     } finally {
       await proxy.close();
     }
@@ -232,7 +265,10 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     const node = dir("node");
     mkdirSync(join(node.linux, "bin"));
     copyFileSync(WINDOWS_BINARY, join(node.linux, "bin", "ecr-credential-provider.exe"));
-    copyFileSync(fileURLToPath(new URL("../../node-config/wiring/windows/credential-provider-config.json", import.meta.url)), join(node.linux, "credential-provider-config.json"));
+    copyFileSync(
+      fileURLToPath(new URL("../../node-config/wiring/windows/credential-provider-config.json", import.meta.url)),
+      join(node.linux, "credential-provider-config.json"),
+    );
     // What Start-EKSBootstrap.ps1 registers (atg-cloudops/eks-windows-bootstrapper), then our flags as -KubeletExtraArgs.
     const imagePath =
       `"C:\\Program Files\\Amazon\\EKS\\EKS-WindowsServiceHost.exe" kubelet "C:\\Program Files\\kubernetes\\kubelet.exe" --config="C:\\ProgramData\\kubernetes\\kubelet-config.json" ` +
@@ -250,7 +286,12 @@ describe("windows-amd64 executable under wine", { skip }, () => {
           { id: "doctor", exe, env: e, args: ["doctor", "--offline"] },
           { id: "doctor-json", exe, env: e, args: ["doctor", "--offline", "--json"] },
           { id: "reg-delete", exe: reg, args: ["delete", key, "/f"] },
-          { id: "check", exe, env: { ...e, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" }, args: ["check", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app"] },
+          {
+            id: "check",
+            exe,
+            env: { ...e, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" },
+            args: ["check", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app"],
+          },
         ],
       },
     ]);
@@ -258,7 +299,10 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     assert.equal(res["reg-delete"]!.code, 0, res["reg-delete"]!.stderr);
     const d = res.doctor!;
     assert.equal(d.code, 0, `doctor failed:\n${d.stdout}${d.stderr}`);
-    assert.match(d.stdout, new RegExp(`ok +kubelet-flags: the running kubelet: --image-credential-provider-config=${escape(node.win)}\\\\credential-provider-config\\.json`));
+    assert.match(
+      d.stdout,
+      new RegExp(`ok +kubelet-flags: the running kubelet: --image-credential-provider-config=${escape(node.win)}\\\\credential-provider-config\\.json`),
+    );
     assert.match(d.stdout, /ok +provider-binary: .*ecr-credential-provider\.exe exists/);
     assert.match(d.stdout, /ok +provider-name:/);
     assert.match(d.stdout, /skip +cache-dir: .*ecr-credential-provider\\cache: file modes do not apply on Windows.*icacls/);

@@ -22,7 +22,15 @@ const EKS_IMAGE_PATH =
 
 describe("Windows command lines", () => {
   it("splits as CommandLineToArgvW: quotes group, backslashes before a quote halve, others are literal", () => {
-    assert.deepEqual(splitWindowsCommandLine('"C:\\Program Files\\k.exe" a\\b "c d" e"f g"h \\"x\\" "" 3\\\\"y z"'), ["C:\\Program Files\\k.exe", "a\\b", "c d", "ef gh", '"x"', "", '3\\y z']);
+    assert.deepEqual(splitWindowsCommandLine('"C:\\Program Files\\k.exe" a\\b "c d" e"f g"h \\"x\\" "" 3\\\\"y z"'), [
+      "C:\\Program Files\\k.exe",
+      "a\\b",
+      "c d",
+      "ef gh",
+      '"x"',
+      "",
+      "3\\y z",
+    ]);
   });
   it("reads EKS's kubelet service line: kubelet.exe, and EKS's own credential flags", () => {
     const argv = splitWindowsCommandLine(EKS_IMAGE_PATH);
@@ -53,7 +61,10 @@ describe("Windows defaults", () => {
     if (process.platform !== "win32") assert.equal(readConfig([], WIN_ENV).cacheDir, "/var/cache/ecr-credential-provider");
   });
   it("looks for our install first, then EKS's, when doctor has no flags", () => {
-    assert.deepEqual(windowsKnownLocations(WIN_ENV).map((l) => l.config), ["C:\\ProgramData\\ecr-credential-provider\\credential-provider-config.json", "C:\\Program Files\\Amazon\\EKS\\ecr-credential-provider-config.json"]);
+    assert.deepEqual(
+      windowsKnownLocations(WIN_ENV).map((l) => l.config),
+      ["C:\\ProgramData\\ecr-credential-provider\\credential-provider-config.json", "C:\\Program Files\\Amazon\\EKS\\ecr-credential-provider-config.json"],
+    );
   });
 });
 
@@ -65,7 +76,15 @@ describe("doctor: the Windows kubelet's .exe lookup", () => {
       return { isDirectory: () => p === "C:\\b", isFile: () => p !== "C:\\b", mode: 0o666, uid: 0 };
     },
   } as unknown as DoctorFs;
-  const provider = (name: string) => ({ name, matchImages: [], args: [], env: [], defaultCacheDuration: "12h", apiVersion: "credentialprovider.kubelet.k8s.io/v1" }) as unknown as CredentialProvider;
+  const provider = (name: string) =>
+    ({
+      name,
+      matchImages: [],
+      args: [],
+      env: [],
+      defaultCacheDuration: "12h",
+      apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+    }) as unknown as CredentialProvider;
   it("finds <name>.exe for kubelet >= 1.30 or an unknown version", async () => {
     assert.equal((await windowsBinaryFindings(fs, "C:\\b", [provider("ecr-credential-provider")], [1, 31]))[0]!.status, "ok");
     assert.equal((await windowsBinaryFindings(fs, "C:\\b", [provider("ecr-credential-provider")], undefined))[0]!.status, "ok");
@@ -96,7 +115,11 @@ describe("node-config/wiring/windows (PowerShell not run here: checked as text)"
   });
   it("install.ps1 sets the ACL by SID, as the runtime does", () => {
     assert.ok(install.includes("/inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F'"));
-    assert.ok(readFileSync(new URL("../../../src/cache/token-cache.ts", import.meta.url), "utf8").includes('"/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"'));
+    assert.ok(
+      readFileSync(new URL("../../../src/cache/token-cache.ts", import.meta.url), "utf8").includes(
+        '"/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"',
+      ),
+    );
   });
   it("install.ps1's pattern removes EKS's credential flags (quoted, with spaces) and earlier copies of ours, nothing else", () => {
     const m = /\$FlagPattern = '(.*)'\r?\n/.exec(install);
@@ -107,7 +130,10 @@ describe("node-config/wiring/windows (PowerShell not run here: checked as text)"
     assert.equal(again, wired, "a second run changes nothing");
     const argv = splitWindowsCommandLine(wired);
     assert.equal(argv.filter((a) => a.startsWith("--image-credential-provider-")).length, 2);
-    assert.deepEqual(argv.filter((a) => !a.startsWith("--image-credential-provider-")), splitWindowsCommandLine(EKS_IMAGE_PATH).filter((a) => !a.startsWith("--image-credential-provider-")));
+    assert.deepEqual(
+      argv.filter((a) => !a.startsWith("--image-credential-provider-")),
+      splitWindowsCommandLine(EKS_IMAGE_PATH).filter((a) => !a.startsWith("--image-credential-provider-")),
+    );
   });
   it("the EKS user data names the release zip the release script makes", () => {
     assert.match(eks, /ecr-credential-provider-\$Version-windows-amd64\.zip/);
