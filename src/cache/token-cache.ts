@@ -43,6 +43,11 @@ export interface TokenCacheOptions {
   signal: AbortSignal;
   /** How long to wait for another process's fetch before fetching ourselves. */
   lockWaitMs?: number;
+  /**
+   * On Windows (set by main.ts): icacls.exe's full path. Switches to ACLs instead of modes, rename
+   * retries on sharing errors, no directory fsync (see docs/windows.md).
+   */
+  windowsIcacls?: string;
   /** Whether a process id is alive (default: kill(pid, 0)); injectable for tests. */
   isAlive?: (pid: number) => boolean;
   pid?: number;
@@ -79,16 +84,16 @@ function defaultIsAlive(pid: number): boolean {
 export async function openTokenCache(opts: TokenCacheOptions): Promise<TokenStore | undefined> {
   const { dir, log } = opts;
   try {
-    if (WINDOWS) {
+    if (opts.windowsIcacls) {
       // Modes mean nothing on NTFS: the directory gets an ACL instead (see createWindowsCacheDir).
-      if (!fs.existsSync(dir)) await createWindowsCacheDir(dir);
+      if (!fs.existsSync(dir)) await createWindowsCacheDir(dir, opts.windowsIcacls);
     } else {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
     const st = fs.statSync(dir);
     if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
     // Tokens are credentials: nobody but the owner may list or read the directory.
-    if (!WINDOWS && (st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+    if (!opts.windowsIcacls && (st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK | fs.constants.X_OK);
   } catch (err) {
     log.warn(`token cache disabled: cannot use ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); every run will call ECR`);
@@ -169,9 +174,9 @@ class DiskTokenCache implements TokenStore {
       } finally {
         fs.closeSync(fd);
       }
-      await renameWithRetries(tmp, file);
+      await renameWithRetries(tmp, file, this.o.windowsIcacls !== undefined);
       // Windows has no directory fsync (NTFS journals the rename itself) and refuses to open a directory as a file.
-      if (!WINDOWS) {
+      if (!this.o.windowsIcacls) {
         const dfd = fs.openSync(this.o.dir, "r");
         try {
           fs.fsyncSync(dfd);
@@ -221,7 +226,7 @@ class DiskTokenCache implements TokenStore {
         const code = (err as NodeJS.ErrnoException).code;
         // On Windows a lock being deleted while someone still has it open is "delete pending":
         // creating it again fails with EPERM/EACCES/EBUSY for a moment. That is "held", not "cannot lock".
-        if (code !== "EEXIST" && !(WINDOWS && isSharingError(code))) return { owned: false }; // cannot lock here: fetch without it
+        if (code !== "EEXIST" && !(this.o.windowsIcacls && isSharingError(code))) return { owned: false }; // cannot lock here: fetch without it
       }
       if (this.lockIsStale(lock, isAlive)) {
         unlinkQuietly(lock);
@@ -268,8 +273,6 @@ class DiskTokenCache implements TokenStore {
   }
 }
 
-const WINDOWS = process.platform === "win32";
-
 /** Errors Windows gives while another process has the file open (or antivirus scans it). */
 function isSharingError(code: string | undefined): boolean {
   return code === "EPERM" || code === "EACCES" || code === "EBUSY";
@@ -284,14 +287,14 @@ const RENAME_RETRY_MS = [10, 20, 40, 80, 150];
  * short; when it does not close, the caller skips this write (the cache is an optimisation).
  * Never retried on POSIX, where rename replaces open files.
  */
-async function renameWithRetries(tmp: string, file: string): Promise<void> {
+export async function renameWithRetries(tmp: string, file: string, windows: boolean, rename: (a: string, b: string) => void = fs.renameSync): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.renameSync(tmp, file);
+      rename(tmp, file);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (!WINDOWS || !isSharingError(code) || attempt >= RENAME_RETRY_MS.length) throw err;
+      if (!windows || !isSharingError(code) || attempt >= RENAME_RETRY_MS.length) throw err;
       await new Promise((resolve) => setTimeout(resolve, RENAME_RETRY_MS[attempt]));
     }
   }
@@ -304,13 +307,12 @@ async function renameWithRetries(tmp: string, file: string): Promise<void> {
  * so no token is ever written into a readable directory, even by a concurrent first run.
  * SIDs, not names: names are localised. Throws when icacls fails: then no cache rather than a readable one.
  */
-async function createWindowsCacheDir(dir: string): Promise<void> {
+async function createWindowsCacheDir(dir: string, icacls: string): Promise<void> {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = `${dir}.${process.pid}.tmp`;
   fs.mkdirSync(tmp);
   try {
     const { spawnSync } = await import("node:child_process");
-    const icacls = path.join(process.env["SystemRoot"] ?? "C:\\Windows", "System32", "icacls.exe");
     const r = spawnSync(icacls, [tmp, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"], { windowsHide: true, timeout: 10_000, encoding: "utf8" });
     if (r.status !== 0) throw Object.assign(new Error(`icacls exited ${r.status ?? r.error?.message}`), { code: "EACL" });
     try {

@@ -26,6 +26,13 @@ async function runSelf(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
+/** On Windows the cache is protected with icacls (by full path: never whatever PATH finds first). */
+function windowsCacheOptions(): { windowsIcacls?: string } {
+  if (process.platform !== "win32") return {};
+  const systemRoot = (process.env["SystemRoot"] || "C:\\Windows").replace(/\\+$/, "");
+  return { windowsIcacls: `${systemRoot}\\System32\\icacls.exe` };
+}
+
 async function main(): Promise<void> {
   const code = await run(
     {
@@ -36,10 +43,11 @@ async function main(): Promise<void> {
     {
       argv: process.argv.slice(2),
       env: process.env,
+      platform: process.platform,
       now: () => new Date(),
       version,
       readFileSync: (p) => readFileSync(p),
-      openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date() }),
+      openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date(), ...windowsCacheOptions() }),
       loadReport: (): Record<string, string> => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
         const builtins = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`)).join(",");
@@ -52,6 +60,7 @@ async function main(): Promise<void> {
         const deps = lazy.createNodeDoctorDeps({
           env: process.env,
           executablePath: process.execPath,
+          platform: process.platform,
           write: (line) => writeStdout(line + "\n"),
           probe: (image, provider) => lazy.probeImage(image, provider, process.env, runSelf),
         });

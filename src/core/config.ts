@@ -15,7 +15,7 @@ export const DEFAULT_WINDOWS_CACHE_DIR = "%ProgramData%\\ecr-credential-provider
  * The default cache directory on this platform. On Windows the kubelet's environment (which the
  * plugin inherits) carries ProgramData; a service without it falls back to C:\ProgramData.
  */
-export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform = process.platform): string {
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string {
   if (platform !== "win32") return DEFAULT_CACHE_DIR;
   const base = (env["ProgramData"] || env["PROGRAMDATA"] || env["ALLUSERSPROFILE"] || "C:\\ProgramData").replace(/[\\/]+$/, "");
   return `${base}\\ecr-credential-provider\\cache`;
@@ -136,17 +136,17 @@ const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
  * bad values and incomplete Roles Anywhere settings are ConfigErrors (exit 3). A positional
  * `get-credentials` is accepted and ignored: configs written for other plugins pass it.
  */
-export function readConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+export function readConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform = "linux"): Config {
   const flags = new Map<string, string[]>();
   const positional: string[] = [];
   let command: Command = "plugin";
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--version" || arg === "version") return freeze(base(env, flags, "version", []));
-    if (arg === "--help" || arg === "-h" || arg === "help") return freeze(base(env, flags, "help", []));
+    if (arg === "--version" || arg === "version") return freeze(base(platform, env, flags, "version", []));
+    if (arg === "--help" || arg === "-h" || arg === "help") return freeze(base(platform, env, flags, "help", []));
     if (arg === "doctor" && positional.length === 0) {
-      return freeze(base(env, flags, "doctor", argv.slice(i + 1)));
+      return freeze(base(platform, env, flags, "doctor", argv.slice(i + 1)));
     }
     if (arg === "--") {
       positional.push(...argv.slice(i + 1));
@@ -177,10 +177,10 @@ export function readConfig(argv: readonly string[], env: Readonly<Record<string,
   if (first === "check") {
     if (rest.length !== 1) throw new ConfigError("bad_usage", "usage: ecr-credential-provider check IMAGE");
     command = "check";
-    return freeze(base(env, flags, command, rest));
+    return freeze(base(platform, env, flags, command, rest));
   }
   // Anything else positional (`get-credentials`, a cloud-config path from other plugins' configs) is ignored.
-  return freeze(base(env, flags, command, []));
+  return freeze(base(platform, env, flags, command, []));
 }
 
 function freeze(c: Config): Config {
@@ -188,6 +188,7 @@ function freeze(c: Config): Config {
 }
 
 function base(
+  platform: NodeJS.Platform,
   env: Readonly<Record<string, string | undefined>>,
   flags: Map<string, string[]>,
   command: Command,
@@ -243,7 +244,7 @@ function base(
     attemptTimeoutMs: Math.min(DEFAULT_ATTEMPT_TIMEOUT_MS, timeoutMs),
     connectTimeoutMs: Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
-    cacheDir: get("cache-dir") ?? defaultCacheDir(env),
+    cacheDir: get("cache-dir") ?? defaultCacheDir(env, platform),
     noCache: bool("no-cache"),
     ...(ecrRoleArn ? { ecrRoleArn } : {}),
     ...(rolesAnywhere ? { rolesAnywhere } : {}),

@@ -81,7 +81,7 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
     deps.write(`${(e as Error).message}\n${DOCTOR_USAGE}`);
     return DOCTOR_EXIT.usage;
   }
-  const windows = (deps.platform ?? process.platform) === "win32";
+  const windows = deps.platform === "win32";
   const root = opts.root?.replace(/\/+$/, "");
   const at = (p: string) => (root ? `${root}${p.startsWith("/") ? "" : "/"}${p}` : p);
   const findings: Finding[] = [];

@@ -67,6 +67,7 @@ export function createNodeDoctorDeps(options: {
   write: (line: string) => void;
   probe: DoctorDeps["probe"];
   now?: () => Date;
+  platform?: NodeJS.Platform;
 }): DoctorDeps {
   return {
     env: options.env,
@@ -74,7 +75,8 @@ export function createNodeDoctorDeps(options: {
     now: options.now ?? (() => new Date()),
     write: options.write,
     executablePath: options.executablePath,
-    kubeletCommandLine: () => (process.platform === "win32" ? readWindowsKubeletCommandLine(options.env) : readKubeletCommandLine()),
+    platform: options.platform ?? "linux",
+    kubeletCommandLine: () => (options.platform === "win32" ? readWindowsKubeletCommandLine(options.env) : readKubeletCommandLine()),
     runCommand,
     probe: options.probe,
   };

@@ -68,7 +68,7 @@ export interface DoctorDeps {
   write: (line: string) => void;
   /** Absolute path of the running executable (its file name must equal a provider `name`). */
   executablePath: string;
-  /** The node's platform (default process.platform): "win32" switches to the Windows checks. */
+  /** The node's platform (main.ts passes process.platform; default linux): "win32" switches to the Windows checks. */
   platform?: NodeJS.Platform;
   /** argv of the running kubelet (e.g. from /proc/<pid>/cmdline; on Windows the kubelet service's ImagePath), or undefined when none runs. */
   kubeletCommandLine: () => Promise<string[] | undefined>;

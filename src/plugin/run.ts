@@ -19,6 +19,8 @@ export interface RunIo {
 export interface RunDeps {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
+  /** process.platform: "win32" picks Windows defaults (cache under %ProgramData%). Default linux. */
+  platform?: NodeJS.Platform;
   now: () => Date;
   version: string;
   /** Reads a small file (Roles Anywhere certificate, for its cache identity). */
@@ -104,7 +106,7 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
   let checkJsonOnFailure: ((err: unknown) => unknown) | undefined;
   let fetcher: FetchToken | undefined;
   try {
-    const config = readConfig(deps.argv, deps.env);
+    const config = readConfig(deps.argv, deps.env, deps.platform);
     log = createLogger({ level: config.logLevel, format: config.logFormat, write: io.writeStderr, now: deps.now });
     if (config.command === "version") {
       io.writeStdout(`ecr-credential-provider ${deps.version}\n`);

@@ -58,7 +58,8 @@ describe("Windows defaults", () => {
     assert.equal(defaultCacheDir({ ProgramData: "D:\\Data\\" }, "win32"), "D:\\Data\\ecr-credential-provider\\cache");
     assert.equal(defaultCacheDir({}, "win32"), "C:\\ProgramData\\ecr-credential-provider\\cache");
     assert.equal(defaultCacheDir(WIN_ENV, "linux"), "/var/cache/ecr-credential-provider");
-    if (process.platform !== "win32") assert.equal(readConfig([], WIN_ENV).cacheDir, "/var/cache/ecr-credential-provider");
+    assert.equal(readConfig([], WIN_ENV).cacheDir, "/var/cache/ecr-credential-provider");
+    assert.equal(readConfig([], WIN_ENV, "win32").cacheDir, "C:\\ProgramData\\ecr-credential-provider\\cache");
   });
   it("looks for our install first, then EKS's, when doctor has no flags", () => {
     assert.deepEqual(
