@@ -39,6 +39,7 @@ interface Entry {
 export interface TokenCacheOptions {
   dir: string;
   log: Logger;
+  /** The one clock: freshness, lock age and the lock-wait deadline. */
   now: () => Date;
   signal: AbortSignal;
   /** How long to wait for another process's fetch before fetching ourselves. */
@@ -48,9 +49,12 @@ export interface TokenCacheOptions {
    * retries on sharing errors, no directory fsync (see docs/windows.md).
    */
   windowsIcacls?: string;
-  /** Whether a process id is alive (default: kill(pid, 0)); injectable for tests. */
-  isAlive?: (pid: number) => boolean;
-  pid?: number;
+  /** This process's id, written into the lock. */
+  pid: number;
+  /** Whether the process holding a lock is alive (cli/main.ts: kill(pid, 0)). */
+  isAlive: (pid: number) => boolean;
+  /** Jitter in [0, 1) for the lock poll, so waiters do not wake in step. */
+  random: () => number;
 }
 
 /**
@@ -68,15 +72,6 @@ export function entryName(key: string): string {
   return sha256Hex(key).slice(0, 40);
 }
 
-function defaultIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Open (creating 0700 if needed) the cache directory. Returns undefined, after one warning, when
  * it cannot be used: the plugin then works without a cache.
@@ -86,7 +81,7 @@ export async function openTokenCache(opts: TokenCacheOptions): Promise<TokenStor
   try {
     if (opts.windowsIcacls) {
       // Modes mean nothing on NTFS: the directory gets an ACL instead (see createWindowsCacheDir).
-      if (!fs.existsSync(dir)) await createWindowsCacheDir(dir, opts.windowsIcacls);
+      if (!fs.existsSync(dir)) await createWindowsCacheDir(dir, opts.windowsIcacls, opts.pid);
     } else {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
@@ -165,7 +160,7 @@ class DiskTokenCache implements TokenStore {
       fetchedAt: this.o.now().toISOString(),
       endpoint: token.endpoint,
     };
-    const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    const tmp = `${file}.${this.o.pid}.${this.o.now().getTime().toString(36)}.tmp`;
     try {
       const fd = fs.openSync(tmp, "wx", 0o600);
       try {
@@ -201,9 +196,9 @@ class DiskTokenCache implements TokenStore {
    * After `lockWaitMs` we stop waiting and fetch ourselves: a slow neighbour must not fail us.
    */
   private async acquire(lock: string, file: string, key: string): Promise<{ owned: boolean; fresh?: FetchedToken }> {
-    const isAlive = this.o.isAlive ?? defaultIsAlive;
-    const pid = this.o.pid ?? process.pid;
-    const deadline = Date.now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const { isAlive, pid } = this.o;
+    const now = () => this.o.now().getTime();
+    const deadline = now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
     let watcher: FSWatcher | undefined;
     let wake: (() => void) | undefined;
     try {
@@ -211,7 +206,7 @@ class DiskTokenCache implements TokenStore {
       try {
         const fd = fs.openSync(lock, "wx", 0o600);
         try {
-          fs.writeFileSync(fd, JSON.stringify({ pid, at: Date.now() }));
+          fs.writeFileSync(fd, JSON.stringify({ pid, at: now() }));
         } finally {
           fs.closeSync(fd);
         }
@@ -234,7 +229,7 @@ class DiskTokenCache implements TokenStore {
       }
       const done = await this.read(file, key);
       if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
-      if (Date.now() > deadline || this.o.signal.aborted) return { owned: false };
+      if (now() > deadline || this.o.signal.aborted) return { owned: false };
       // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
       if (!watcher) {
         try {
@@ -245,7 +240,7 @@ class DiskTokenCache implements TokenStore {
         }
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(Math.random() * 50));
+        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(this.o.random() * 50));
         wake = () => {
           clearTimeout(t);
           resolve();
@@ -261,9 +256,9 @@ class DiskTokenCache implements TokenStore {
   private lockIsStale(lock: string, isAlive: (pid: number) => boolean): boolean {
     try {
       const text = fs.readFileSync(lock, "utf8");
-      const st = fs.statSync(lock);
-      if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
-      if (text.length === 0) return Date.now() - st.mtimeMs > 1000; // holder is between create and write
+      const age = this.o.now().getTime() - fs.statSync(lock).mtimeMs;
+      if (age > LOCK_STALE_MS) return true;
+      if (text.length === 0) return age > 1000; // holder is between create and write
       const { pid } = JSON.parse(text) as { pid?: number };
       return typeof pid === "number" && !isAlive(pid);
     } catch (err) {
@@ -307,9 +302,9 @@ export async function renameWithRetries(tmp: string, file: string, windows: bool
  * so no token is ever written into a readable directory, even by a concurrent first run.
  * SIDs, not names: names are localised. Throws when icacls fails: then no cache rather than a readable one.
  */
-async function createWindowsCacheDir(dir: string, icacls: string): Promise<void> {
+async function createWindowsCacheDir(dir: string, icacls: string, pid: number): Promise<void> {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const tmp = `${dir}.${process.pid}.tmp`;
+  const tmp = `${dir}.${pid}.tmp`;
   fs.mkdirSync(tmp);
   try {
     const { spawnSync } = await import("node:child_process");

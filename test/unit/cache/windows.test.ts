@@ -52,7 +52,16 @@ describe("openTokenCache with windowsIcacls", () => {
   const warnings: string[] = [];
   const log = { warn: (m: string) => warnings.push(m), debug: () => undefined, addSecret: () => undefined } as unknown as Logger;
   const open = (dir: string, icacls: string) =>
-    openTokenCache({ dir, log, now: () => new Date(), signal: new AbortController().signal, windowsIcacls: icacls });
+    openTokenCache({
+      dir,
+      log,
+      now: () => new Date(),
+      signal: new AbortController().signal,
+      pid: process.pid,
+      isAlive: () => true,
+      random: () => 0.5,
+      windowsIcacls: icacls,
+    });
 
   it("creates the directory only once icacls restricted it, leaving no temporary directory", async () => {
     const base = mkdtempSync(join(tmpdir(), "ecp-wincache-"));
