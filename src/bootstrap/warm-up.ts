@@ -35,7 +35,8 @@ async function main(lazyFile: string, outFile: string): Promise<void> {
   // The default chain reads its credentials from the environment, as in a real run; Config comes from the real readConfig.
   const env = { AWS_ACCESS_KEY_ID: "AKIDWARMUP", AWS_SECRET_ACCESS_KEY: "warm-up", AWS_ENDPOINT_URL_ECR: ecr.url };
   Object.assign(process.env, env);
-  const config = readConfig(["--no-cache", "--timeout=5s", "--log-level=silent"], env);
+  // One attempt, as before: a retry would compile more functions in one build than in another, and the cache must be reproducible.
+  const config = { ...readConfig(["--no-cache", "--timeout=5s", "--log-level=silent"], env), maxAttempts: 1 };
   const log = createLogger({ level: "silent", format: "text", write: () => {}, now: () => new Date(0) });
   const fetch = lazy.wireTokenFetcher({ config, log, now: () => new Date(0), signal: new AbortController().signal });
   try {
