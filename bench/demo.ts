@@ -41,7 +41,10 @@ console.log(`local ECR stand-in: ${fake.url} (verifies every SigV4 signature); t
 await exchange("China (Ningxia), private registry: a real exchange", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/test");
 await exchange("Same region, another account and image: answered from the node-wide cache", "210987654321.dkr.ecr.cn-northwest-1.amazonaws.com.cn/other/app");
 await exchange("ECR Public (token always from us-east-1)", "public.ecr.aws/docker/library/nginx");
-await exchange("A mirror mapped to an ECR registry with --registry-alias", "mirror.internal:5000/team/app", ["--registry-alias", "mirror.internal:5000=123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn"]);
+await exchange("A mirror mapped to an ECR registry with --registry-alias", "mirror.internal:5000/team/app", [
+  "--registry-alias",
+  "mirror.internal:5000=123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn",
+]);
 await exchange("A foreign registry: refused, and no AWS call is made", "registry.example.com/app");
 section("The same flow, for humans: ecr-credential-provider check IMAGE");
 const check = await runBinary({ args: ["check", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/test"], env });

@@ -1,18 +1,24 @@
-// `npm run bench`: start-up and boot-storm figures, each measured side by side in one run against the same fake ECR.
+// `npm run bench`: ours, the trivial SEA and the official Go plugin side by side, interleaved in one
+// run against the same fake ECR served over HTTPS with a test CA. Prints figures; asserts nothing
+// (these machines are noisy and shared).
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv } from "../test/helpers/fake-aws.ts";
 import { BINARY, request } from "../test/helpers/run-binary.ts";
+import { GO_PLUGIN_VERSION, goPlugin } from "./go-plugin.ts";
+import { median, startMeasurer, type Measured } from "./measure.ts";
 import { storm, stormImages } from "./storm.ts";
 
 const TRIVIAL = fileURLToPath(new URL("../dist/bench/trivial-sea", import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const STORM = 50;
 const LATENCY_MS = 50;
+const fixture = (f: string) => fileURLToPath(new URL(`../test/fixtures/rolesanywhere/${f}`, import.meta.url));
+/** The test CA that signed the fake's certificate for 127.0.0.1 (test/fixtures/rolesanywhere/pki/README.md). */
+const CA = fixture("pki/root-ca.cert.pem");
 
 for (const f of [BINARY, TRIVIAL]) {
   if (!existsSync(f)) {
@@ -20,91 +26,90 @@ for (const f of [BINARY, TRIVIAL]) {
     process.exit(1);
   }
 }
-// NODE_EXTRA_CA_CERTS adds ~50 ms to every Node start (docs/build-and-release.md): measure without it.
-delete process.env.NODE_EXTRA_CA_CERTS;
-
-const fake = await startFakeAws({ latencyMs: LATENCY_MS });
-const base = fakeAwsEnv(fake);
-const newCache = () => join(mkdtempSync(join(tmpdir(), "ecr-bench-")), "cache");
-
-/** One run: wall time in ms (spawn → exit), checked for success. */
-function timed(bin: string, env: Record<string, string>, stdin: string, args: string[] = []): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t = process.hrtime.bigint();
-    const p = spawn(bin, args, { env, stdio: ["pipe", "ignore", "pipe"] });
-    let err = "";
-    p.stderr.on("data", (d) => (err += d));
-    p.on("close", (code) => {
-      const ms = Number(process.hrtime.bigint() - t) / 1e6;
-      if (code === 0) resolve(ms);
-      else reject(new Error(`${bin} exited ${code}: ${err}`));
-    });
-    p.stdin.end(stdin);
-  });
+const measurer = await startMeasurer();
+if (!measurer) {
+  console.error("bench: python3 is needed to measure CPU and peak RSS of each run (os.wait4)");
+  process.exit(1);
 }
+const go = goPlugin();
 
-/**
- * Peak RSS (KiB) of one run, via getrusage(RUSAGE_CHILDREN) in a python3 wrapper (Node exposes no
- * child rusage). Asynchronous: the fake ECR lives in this process and must keep answering.
- */
-function peakRssKiB(bin: string, env: Record<string, string>, stdin: string): Promise<number | undefined> {
-  const py = "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
-  return new Promise((resolve) => {
-    const p = spawn("python3", ["-c", py, bin], { env, stdio: ["pipe", "pipe", "ignore"] });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.on("error", () => resolve(undefined));
-    p.on("close", (code) => resolve(code === 0 ? Number(out.trim()) : undefined));
-    p.stdin.end(stdin);
-  });
+const fake = await startFakeAws({
+  latencyMs: LATENCY_MS,
+  tls: { cert: readFileSync(fixture("extra/server-localhost.cert.pem"), "utf8"), key: readFileSync(fixture("extra/server-localhost.key.pem"), "utf8") },
+});
+const scratch = mkdtempSync(join(tmpdir(), "ecr-bench-"));
+try {
+  // Every run gets the same environment shape. Ours trusts the test CA through NODE_EXTRA_CA_CERTS,
+  // the Go plugin through SSL_CERT_FILE; the trivial SEA gets NODE_EXTRA_CA_CERTS too, so "beyond
+  // the trivial executable" does not count what the variable itself costs at start-up.
+  const base = { ...fakeAwsEnv(fake), NODE_EXTRA_CA_CERTS: CA };
+  const goEnv = { ...fakeAwsEnv(fake), SSL_CERT_FILE: CA, HOME: scratch };
+  const warmEnv = { ...base, ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(scratch, "warm") };
+  const coldEnv = { ...base, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" };
+  const req = request("123456789012.dkr.ecr.us-east-1.amazonaws.com/app");
+
+  const check = (what: string, m: Measured): Measured => {
+    if (m.code !== 0) throw new Error(`${what} exited ${m.code}: ${m.stderr.trim()}`);
+    return m;
+  };
+  check("warm-up", await measurer.run([BINARY], warmEnv, req));
+  if ("path" in go) check("Go plugin", await measurer.run([go.path], goEnv, req));
+
+  // Interleave every kind in each round, rotating the order, so machine noise hits all alike.
+  const runs: Record<"trivial" | "warm" | "cold" | "go", Measured[]> = { trivial: [], warm: [], cold: [], go: [] };
+  const kinds = (["trivial", "warm", "cold", "go"] as const).filter((k) => k !== "go" || "path" in go);
+  const argv = { trivial: [TRIVIAL], warm: [BINARY], cold: [BINARY], go: "path" in go ? [go.path] : [] };
+  const env = { trivial: base, warm: warmEnv, cold: coldEnv, go: goEnv };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (let j = 0; j < kinds.length; j++) {
+      const k = kinds[(i + j) % kinds.length]!;
+      runs[k].push(check(k, await measurer.run(argv[k], env[k], req)));
+    }
+  }
+
+  // Boot storm: 50 concurrent runs, 50 images over 10 registries in 2 regions, empty cache.
+  const images = stormImages(STORM, 10, ["us-east-1", "eu-west-1"]);
+  const oursStorm = await storm(BINARY, { ...base, ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(scratch, "storm") }, images, fake);
+  const goStorm = "path" in go ? await storm(go.path, goEnv, images, fake) : undefined;
+
+  const med = (k: keyof typeof runs, f: (m: Measured) => number) => median(runs[k].map(f));
+  const wall = (m: Measured) => m.wallMs;
+  const cpu = (m: Measured) => m.cpuMs;
+  const rss = (m: Measured) => m.maxRssKiB / 1024;
+  const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "n/a");
+  const ratio = (a: number, b: number | undefined) => (b === undefined || !Number.isFinite(b) || b === 0 ? "n/a" : (a / b).toFixed(2));
+  const hasGo = "path" in go;
+  const g = (k: (m: Measured) => number) => (hasGo ? med("go", k) : undefined);
+  const rows: [string, number, number | undefined, string][] = [
+    ["cold run (empty cache), wall ms", med("cold", wall), g(wall), ""],
+    ["warm run (our cache hit; Go has no cache), wall ms", med("warm", wall), g(wall), ""],
+    ["CPU per cold run, ms", med("cold", cpu), g(cpu), ""],
+    ["CPU per warm run, ms", med("warm", cpu), g(cpu), ""],
+    ["peak RSS, cold, MiB", med("cold", rss), g(rss), ""],
+    [`storm (${STORM} runs, 10 registries, 2 regions): ECR calls`, oursStorm.ecrCalls, goStorm?.ecrCalls, ""],
+    ["same storm: wall ms", oursStorm.wallMs, goStorm?.wallMs, ""],
+    ["executable, MB", statSync(BINARY).size / 1e6, hasGo ? statSync(go.path).size / 1e6 : undefined, ""],
+  ];
+  console.log(
+    `ecr-credential-provider vs the Go plugin ${GO_PLUGIN_VERSION} (${ROUNDS} interleaved rounds, medians; fake ECR over HTTPS with a test CA, ${LATENCY_MS} ms latency)`,
+  );
+  if (!hasGo) console.log(`Go plugin column skipped: ${go.skipped}`);
+  console.log(`| | ours | Go plugin | ours/Go |\n|---|---|---|---|`);
+  for (const [name, ours, theirs] of rows) console.log(`| ${name} | ${f1(ours)} | ${theirs === undefined ? "n/a" : f1(theirs)} | ${ratio(ours, theirs)} |`);
+  if (oursStorm.failures || goStorm?.failures)
+    console.log(
+      `storm failures: ours ${oursStorm.failures}${goStorm ? `, Go ${goStorm.failures}` : ""}${oursStorm.firstError ? `; ours: ${oursStorm.firstError}` : ""}${goStorm?.firstError ? `; Go: ${goStorm.firstError.slice(-300)}` : ""}`,
+    );
+  const t = med("trivial", wall);
+  const tc = med("trivial", cpu);
+  console.log(
+    `\nagainst the trivial SEA (same pipeline, prints a fixed answer; median wall ${f1(t)} ms, CPU ${f1(tc)} ms, RSS ${f1(med("trivial", rss))} MiB):`,
+  );
+  console.log(`  warm run wall / trivial = ${ratio(med("warm", wall), t)} (target ≤ 1.15)`);
+  console.log(`  cold run CPU beyond the trivial SEA = ${f1(med("cold", cpu) - tc)} ms (target ≤ 45 ms over HTTPS)`);
+  console.log(`  warm run CPU beyond the trivial SEA = ${f1(med("warm", cpu) - tc)} ms`);
+} finally {
+  measurer.close();
+  await fake.close();
+  rmSync(scratch, { recursive: true, force: true });
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const image = (i: number, region: string): string => `${String(100000000000 + i).padStart(12, "0")}.dkr.ecr.${region}.amazonaws.com/app`;
-
-// Warm cache shared by the warm runs.
-const warmEnv = { ...base, ECR_CREDENTIAL_PROVIDER_CACHE_DIR: newCache() };
-await timed(BINARY, warmEnv, request(image(1, "us-east-1")));
-
-// (a)+(b): interleave trivial, warm and cold in every round so machine noise hits all three alike.
-const t: number[] = [];
-const warm: number[] = [];
-const cold: number[] = [];
-const coldEnv = { ...base, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" };
-for (let i = 0; i < ROUNDS; i++) {
-  t.push(await timed(TRIVIAL, base, request(image(1, "us-east-1"))));
-  warm.push(await timed(BINARY, warmEnv, request(image(1, "us-east-1"))));
-  cold.push(await timed(BINARY, coldEnv, request(image(1, "us-east-1"))));
-}
-
-// (c): boot storm, 50 concurrent runs, 50 images across 10 registries in 2 regions, empty cache; then the same with --no-cache.
-const images = stormImages(STORM, 10, ["us-east-1", "eu-west-1"]);
-const cachedStorm = await storm(BINARY, { ...base, ECR_CREDENTIAL_PROVIDER_CACHE_DIR: newCache() }, images, fake);
-const noCacheStorm = await storm(BINARY, { ...base, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" }, images, fake);
-const stormCached = { calls: cachedStorm.ecrCalls, ms: cachedStorm.wallMs, failed: cachedStorm.failures };
-const stormNoCache = { calls: noCacheStorm.ecrCalls, ms: noCacheStorm.wallMs, failed: noCacheStorm.failures };
-
-// (d): peak RSS and size.
-const rssTrivial = await peakRssKiB(TRIVIAL, base, request(image(1, "us-east-1")));
-const rssWarm = await peakRssKiB(BINARY, warmEnv, request(image(1, "us-east-1")));
-const rssCold = await peakRssKiB(BINARY, coldEnv, request(image(1, "us-east-1")));
-const size = statSync(BINARY).size;
-await fake.close();
-
-const mt = median(t);
-const mw = median(warm);
-const mc = median(cold);
-const f1 = (n: number) => n.toFixed(1);
-const mib = (k: number | undefined) => (k === undefined ? "n/a" : `${(k / 1024).toFixed(1)} MiB`);
-console.log(`ecr-credential-provider benchmark (${ROUNDS} interleaved rounds, fake ECR with ${LATENCY_MS} ms latency, NODE_EXTRA_CA_CERTS unset)`);
-console.log(`executable: ${BINARY}`);
-console.log(`(a) warm run (cache hit)      median ${f1(mw)} ms   trivial SEA median ${f1(mt)} ms   ratio ${(mw / mt).toFixed(2)} (target ≤ 1.15)`);
-console.log(`(b) cold run (creds + 1 call)  median ${f1(mc)} ms   trivial SEA median ${f1(mt)} ms   ratio ${(mc / mt).toFixed(2)} (target ≤ 2.0)`);
-console.log(`(c) boot storm, ${STORM} runs / 10 registries / 2 regions: cache ${stormCached.calls} ECR calls in ${f1(stormCached.ms)} ms; --no-cache ${stormNoCache.calls} calls in ${f1(stormNoCache.ms)} ms`);
-console.log(`(d) peak RSS: warm ${mib(rssWarm)}, cold ${mib(rssCold)}, trivial ${mib(rssTrivial)}; executable ${(size / 1e6).toFixed(1)} MB`);
-console.log(
-  `ratios: warm/trivial=${(mw / mt).toFixed(2)} cold/trivial=${(mc / mt).toFixed(2)} storm calls cache/no-cache=${stormCached.calls}/${stormNoCache.calls} storm time cache/no-cache=${(stormCached.ms / stormNoCache.ms).toFixed(2)}`,
-);

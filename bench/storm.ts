@@ -48,5 +48,8 @@ export async function storm(binary: string, env: Record<string, string>, images:
 
 /** `n` images over `registries` accounts in the given regions. */
 export function stormImages(n: number, registries: number, regions: string[]): string[] {
-  return Array.from({ length: n }, (_, i) => `${String(100000000000 + (i % registries)).padStart(12, "0")}.dkr.ecr.${regions[i % regions.length]}.amazonaws.com/image-${i}`);
+  return Array.from(
+    { length: n },
+    (_, i) => `${String(100000000000 + (i % registries)).padStart(12, "0")}.dkr.ecr.${regions[i % regions.length]}.amazonaws.com/image-${i}`,
+  );
 }

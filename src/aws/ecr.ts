@@ -7,7 +7,7 @@ import type { AwsEndpoints } from "../core/config.ts";
 import type { FetchedToken } from "../core/provider.ts";
 import type { EcrTarget } from "../core/registry.ts";
 import { mapAwsError } from "./errors.ts";
-import { withRetries } from "./retry.ts";
+import { awsRetryPolicy, withRetries } from "./retry.ts";
 
 /** The one thing the core needs from ECR: a token (FetchedToken: `authorizationToken` is a secret). */
 export interface EcrAuth {
@@ -97,7 +97,9 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
           async () => {
             try {
               if (pub) {
-                const out = await (client as InstanceType<typeof pub.ECRPUBLICClient>).send(new pub.GetAuthorizationTokenCommand({}), { abortSignal: signal as any });
+                const out = await (client as InstanceType<typeof pub.ECRPUBLICClient>).send(new pub.GetAuthorizationTokenCommand({}), {
+                  abortSignal: signal as any,
+                });
                 return out.authorizationData;
               }
               const out = await (client as ECRClient).send(new GetAuthorizationTokenCommand({}), { abortSignal: signal as any });
@@ -107,7 +109,7 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
               throw mapAwsError(err, what, hint, signal);
             }
           },
-          { maxAttempts: settings.maxAttempts, signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
+          { ...awsRetryPolicy(settings.maxAttempts), signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
         );
         if (!data || typeof data.authorizationToken !== "string" || data.authorizationToken.length === 0) {
           throw new UpstreamError("no_authorization_data", `${what} returned no authorization data`);

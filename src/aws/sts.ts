@@ -5,7 +5,7 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 import type { AwsRequestHandler } from "./ecr.ts";
 import { UpstreamError } from "../core/errors.ts";
 import { mapAwsError } from "./errors.ts";
-import { withRetries } from "./retry.ts";
+import { awsRetryPolicy, withRetries } from "./retry.ts";
 
 /** Session name the reference plugin uses; CloudTrail shows it. */
 export const ROLE_SESSION_NAME = "ecr-credential-provider";
@@ -46,7 +46,7 @@ export function createRoleAssumer(settings: StsSettings): RoleAssumer {
               throw mapAwsError(err, what, hint, signal);
             }
           },
-          { maxAttempts: settings.maxAttempts, signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
+          { ...awsRetryPolicy(settings.maxAttempts), signal, ...(settings.onRetry ? { onRetry: settings.onRetry } : {}) },
         );
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {

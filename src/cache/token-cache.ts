@@ -22,8 +22,20 @@ export const STALE_MIN_REMAINING_MS = 60_000;
  * small node, and busy polling would starve the one process doing the work.
  */
 const LOCK_POLL_MS = 250;
-/** How long a run waits for another run's fetch before fetching itself (well inside the 30 s deadline). */
+/** How long a run waits for another run's fetch before fetching itself, when not derived from the deadline. */
 export const DEFAULT_LOCK_WAIT_MS = 20_000;
+/** Time a waiter keeps for its own fetch once it stops waiting for the holder. */
+const LOCK_WAIT_MARGIN_MS = 5_000;
+
+/**
+ * How long to wait for another run's fetch, given this run's deadline: nearly all of it. The
+ * holder releases the lock (and waiters wake) as soon as it succeeds or gives up, so a long wait
+ * only matters when the holder hangs; a waiter that fetched in parallel would double the calls on
+ * an account that is already throttled.
+ */
+export function lockWaitFor(timeoutMs: number): number {
+  return Math.max(0, timeoutMs - LOCK_WAIT_MARGIN_MS);
+}
 /** A lock older than this is abandoned (its holder was killed): longer than any run may live (the kubelet kills at 60 s). */
 export const LOCK_STALE_MS = 65_000;
 
@@ -202,52 +214,52 @@ class DiskTokenCache implements TokenStore {
     let watcher: FSWatcher | undefined;
     let wake: (() => void) | undefined;
     try {
-    for (;;) {
-      try {
-        const fd = fs.openSync(lock, "wx", 0o600);
+      for (;;) {
         try {
-          fs.writeFileSync(fd, JSON.stringify({ pid, at: now() }));
-        } finally {
-          fs.closeSync(fd);
+          const fd = fs.openSync(lock, "wx", 0o600);
+          try {
+            fs.writeFileSync(fd, JSON.stringify({ pid, at: now() }));
+          } finally {
+            fs.closeSync(fd);
+          }
+          // Someone may have refreshed between our read and our lock.
+          const again = await this.read(file, key);
+          if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
+            unlinkQuietly(lock);
+            return { owned: false, fresh: again.token };
+          }
+          return { owned: true };
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          // On Windows a lock being deleted while someone still has it open is "delete pending":
+          // creating it again fails with EPERM/EACCES/EBUSY for a moment. That is "held", not "cannot lock".
+          if (code !== "EEXIST" && !(this.o.windowsIcacls && isSharingError(code))) return { owned: false }; // cannot lock here: fetch without it
         }
-        // Someone may have refreshed between our read and our lock.
-        const again = await this.read(file, key);
-        if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
+        if (this.lockIsStale(lock, isAlive)) {
           unlinkQuietly(lock);
-          return { owned: false, fresh: again.token };
+          continue;
         }
-        return { owned: true };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // On Windows a lock being deleted while someone still has it open is "delete pending":
-        // creating it again fails with EPERM/EACCES/EBUSY for a moment. That is "held", not "cannot lock".
-        if (code !== "EEXIST" && !(this.o.windowsIcacls && isSharingError(code))) return { owned: false }; // cannot lock here: fetch without it
-      }
-      if (this.lockIsStale(lock, isAlive)) {
-        unlinkQuietly(lock);
-        continue;
-      }
-      const done = await this.read(file, key);
-      if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
-      if (now() > deadline || this.o.signal.aborted) return { owned: false };
-      // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
-      if (!watcher) {
-        try {
-          watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
-          watcher.on("error", () => undefined);
-        } catch {
-          watcher = undefined;
+        const done = await this.read(file, key);
+        if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
+        if (now() > deadline || this.o.signal.aborted) return { owned: false };
+        // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
+        if (!watcher) {
+          try {
+            watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
+            watcher.on("error", () => undefined);
+          } catch {
+            watcher = undefined;
+          }
         }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(this.o.random() * 50));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(this.o.random() * 50));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
     } finally {
       watcher?.close();
     }
@@ -308,7 +320,11 @@ async function createWindowsCacheDir(dir: string, icacls: string, pid: number): 
   fs.mkdirSync(tmp);
   try {
     const { spawnSync } = await import("node:child_process");
-    const r = spawnSync(icacls, [tmp, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"], { windowsHide: true, timeout: 10_000, encoding: "utf8" });
+    const r = spawnSync(icacls, [tmp, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"], {
+      windowsHide: true,
+      timeout: 10_000,
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw Object.assign(new Error(`icacls exited ${r.status ?? r.error?.message}`), { code: "EACL" });
     try {
       fs.renameSync(tmp, dir);

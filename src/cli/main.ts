@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { lazyCodeCacheRejected, loadLazy } from "../bootstrap/load-lazy.ts";
 import { run } from "../plugin/run.ts";
-import { openTokenCache } from "../cache/token-cache.ts";
+import { lockWaitFor, openTokenCache } from "../cache/token-cache.ts";
 
 /** Network built-ins the SDK pulls in; none of them loads on a cache hit. */
 const WATCHED_BUILTINS = ["http", "https", "http2", "tls"];
@@ -58,7 +58,17 @@ async function main(): Promise<void> {
       version,
       readFileSync: (p) => readFileSync(p),
       openCache: ({ config, log, signal }) =>
-        openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date(), pid: process.pid, isAlive: processIsAlive, random: Math.random, ...windowsCacheOptions() }),
+        openTokenCache({
+          dir: config.cacheDir,
+          log,
+          signal,
+          now: () => new Date(),
+          pid: process.pid,
+          isAlive: processIsAlive,
+          random: Math.random,
+          lockWaitMs: lockWaitFor(config.timeoutMs),
+          ...windowsCacheOptions(),
+        }),
       loadReport: (): Record<string, string> => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
         const builtins = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`)).join(",");

@@ -4,11 +4,27 @@ import { ConfigError } from "./errors.ts";
 import { ENV_RA_PASSPHRASE, FLAGS, defaultCacheDir, envName, splitList } from "./flags.ts";
 import { GoDurationError, parseGoDuration } from "./go-duration.ts";
 
-export { DEFAULT_CACHE_DIR, DEFAULT_WINDOWS_CACHE_DIR, defaultCacheDir, ENV_PREFIX, ENV_RA_PASSPHRASE, FLAGS, envName, type FlagKind, type FlagSpec } from "./flags.ts";
+export {
+  DEFAULT_CACHE_DIR,
+  DEFAULT_WINDOWS_CACHE_DIR,
+  defaultCacheDir,
+  ENV_PREFIX,
+  ENV_RA_PASSPHRASE,
+  FLAGS,
+  envName,
+  type FlagKind,
+  type FlagSpec,
+} from "./flags.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
-/** Overall deadline: the kubelet SIGKILLs us at 60 s; stay well clear, leaving room for a retry by the kubelet. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Overall deadline: the kubelet SIGKILLs us at 60 s (plugin.go) and does not retry by itself; a
+ * failed lookup comes back only 10–15 s later, after an anonymous pull and ErrImagePull. So use
+ * the time the kubelet allows, minus 5 s for start-up and exit on a busy node: when the account's
+ * quota is exhausted at a scale-out, waiting for the bucket inside one exec is what gets the node
+ * its credentials soonest (README "At fleet scale").
+ */
+export const DEFAULT_TIMEOUT_MS = 55_000;
 /** One HTTP attempt: the reference uses 30 s per client; ours is shorter so a retry fits in the deadline. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 /** TCP/TLS connect: a blackholed endpoint must not eat the whole deadline. */
@@ -237,16 +253,8 @@ function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Co
   return { endpoints: Object.freeze(endpoints), proxyEnv: Object.freeze(proxyEnv) };
 }
 
-function readRolesAnywhere(
-  get: (name: string) => string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): RolesAnywhereSettings | undefined {
-  const required = [
-    "roles-anywhere-certificate",
-    "roles-anywhere-trust-anchor-arn",
-    "roles-anywhere-profile-arn",
-    "roles-anywhere-role-arn",
-  ] as const;
+function readRolesAnywhere(get: (name: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): RolesAnywhereSettings | undefined {
+  const required = ["roles-anywhere-certificate", "roles-anywhere-trust-anchor-arn", "roles-anywhere-profile-arn", "roles-anywhere-role-arn"] as const;
   const optional = [
     "roles-anywhere-private-key",
     "roles-anywhere-intermediates",
@@ -258,17 +266,12 @@ function readRolesAnywhere(
   if (!anySet) return undefined;
   const missing = required.filter((n) => get(n) === undefined);
   if (missing.length > 0) {
-    throw new ConfigError(
-      "incomplete_roles_anywhere",
-      `IAM Roles Anywhere is partly configured; missing ${missing.map((n) => "--" + n).join(", ")}`,
-    );
+    throw new ConfigError("incomplete_roles_anywhere", `IAM Roles Anywhere is partly configured; missing ${missing.map((n) => "--" + n).join(", ")}`);
   }
   const certificate = get("roles-anywhere-certificate")!;
   const durationRaw = get("roles-anywhere-session-duration");
   const sessionDurationSeconds =
-    durationRaw === undefined
-      ? DEFAULT_RA_SESSION_SECONDS
-      : Math.round(parseDurationMs("roles-anywhere-session-duration", durationRaw) / 1000);
+    durationRaw === undefined ? DEFAULT_RA_SESSION_SECONDS : Math.round(parseDurationMs("roles-anywhere-session-duration", durationRaw) / 1000);
   const s: RolesAnywhereSettings = {
     certificate,
     // The helper reads the key from the certificate file when none is given (combined PEM).

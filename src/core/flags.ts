@@ -34,8 +34,11 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   "log-level": { kind: "string", help: "debug | info | warn | error | silent (default warn)" },
   "log-format": { kind: "string", help: "text | json (default text)" },
   output: { kind: "string", help: "check's output: text | json (default text)" },
-  "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
-  timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
+  "registry-alias": {
+    kind: "list",
+    help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token",
+  },
+  timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 55s; the kubelet kills at 60s)" },
   "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR}; Windows ${DEFAULT_WINDOWS_CACHE_DIR})` },
   "no-cache": { kind: "bool", help: "do not read or write the token cache" },
   "roles-anywhere-certificate": { kind: "string", help: "IAM Roles Anywhere: leaf certificate PEM file" },

@@ -53,7 +53,10 @@ async function answerWithin(ctx: AnswerContext, signal: AbortSignal): Promise<vo
   }
   const ra = config.rolesAnywhere;
   const raIdentity = ra
-    ? rolesAnywhereIdentity({ trustAnchorArn: ra.trustAnchorArn, profileArn: ra.profileArn, roleArn: ra.roleArn, certificatePath: ra.certificate }, { readFileSync: ctx.readFileSync })
+    ? rolesAnywhereIdentity(
+        { trustAnchorArn: ra.trustAnchorArn, profileArn: ra.profileArn, roleArn: ra.roleArn, certificatePath: ra.certificate },
+        { readFileSync: ctx.readFileSync },
+      )
     : "";
   const fetchCtx = { config, log, signal };
   let fetcher: FetchToken | undefined;
@@ -94,11 +97,15 @@ function knownFacts(config: Config, request: CredentialProviderRequest, aliases:
 /** Reject as soon as the deadline passes, whatever the work is waiting on. */
 function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
+    const timedOut = () => {
       const reason = signal.reason;
       reject(reason instanceof PluginError ? reason : new UpstreamError("timeout", "overall deadline reached"));
     };
-    if (signal.aborted) return onAbort();
+    // Work that listens to the signal (a retry's backoff, a lock wait) settles within a turn with
+    // its own, more telling error (e.g. "throttled" after retrying throttles until the deadline);
+    // work that does not is cut off after that turn.
+    const onAbort = () => setImmediate(timedOut);
+    if (signal.aborted) return timedOut();
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(
       (v) => {

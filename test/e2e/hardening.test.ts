@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeAws, fakeAwsEnv, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
@@ -17,10 +17,17 @@ let fake: FakeAws;
 before(async () => {
   fake = await startFakeAws();
 });
+const scratch: string[] = [];
 after(async () => {
   await fake.close();
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
 });
 
+const scratchDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(d);
+  return d;
+};
 const noCache = (extra: Record<string, string> = {}) => fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ...extra });
 
 function assertRefused(r: RunResult, exit: number) {
@@ -73,13 +80,15 @@ describe("upstream faults", () => {
     ["a token without a colon", { kind: "no-colon" }, 5, "bad_token"],
     ["an expiresAt in the past", { kind: "expired" }, 5, "expired_token"],
     ["AccessDenied", { kind: "error", status: 400, type: "AccessDeniedException", message: "denied" }, 4, "access_denied"],
-    ["a throttling burst longer than the retries", { kind: "error", status: 400, type: "ThrottlingException", message: "Rate exceeded" }, 5, "throttled"],
+    ["throttling that outlasts the deadline", { kind: "error", status: 400, type: "ThrottlingException", message: "Rate exceeded" }, 5, "throttled"],
   ];
+  // Throttling is retried until the deadline (55 s by default): keep these runs short.
+  const short = { ECR_CREDENTIAL_PROVIDER_TIMEOUT: "3s" };
   for (const [what, mode, exit, code] of faults) {
     test(`${what}: exit ${exit} (${code}) with nothing on stdout`, async () => {
       fake.setEcrMode(mode);
       try {
-        const r = await runBinary({ env: noCache(), stdin: request(IMAGE) });
+        const r = await runBinary({ env: noCache(short), stdin: request(IMAGE) });
         assertRefused(r, exit);
         assert.match(r.stderr, new RegExp(`^ecr-credential-provider: ${code}: `));
       } finally {
@@ -88,8 +97,8 @@ describe("upstream faults", () => {
     });
 
     test(`${what}: with a valid cached token the run still succeeds`, async () => {
-      const dir = join(mkdtempSync(join(tmpdir(), "fault-")), "c");
-      const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir });
+      const dir = join(scratchDir("fault-"), "c");
+      const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir, ...short });
       assert.equal((await runBinary({ env, stdin: request(IMAGE) })).code, 0);
       for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
         const e = JSON.parse(readFileSync(join(dir, f), "utf8"));
@@ -111,12 +120,15 @@ describe("upstream faults", () => {
   test("a token without expiry is answered but never cached (cacheDuration 0s)", async () => {
     fake.setEcrMode({ kind: "no-expiry" });
     try {
-      const dir = join(mkdtempSync(join(tmpdir(), "noexp-")), "c");
+      const dir = join(scratchDir("noexp-"), "c");
       const r = await runBinary({ env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: dir }), stdin: request(IMAGE) });
       const v = kubeletAccepts({ stdout: r.stdout, exitCode: r.code ?? -1, configuredApiVersion: V1 });
       assert.ok(v.accepted);
       assert.equal(v.response.cacheDuration, "0s");
-      assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".json")), []);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.endsWith(".json")),
+        [],
+      );
     } finally {
       fake.setEcrMode({ kind: "ok" });
     }

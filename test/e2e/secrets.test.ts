@@ -2,9 +2,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
 import { startFakeRolesAnywhere } from "../helpers/fake-rolesanywhere.ts";
@@ -25,7 +25,11 @@ let dir: string;
 const cacheDirs: string[] = [];
 
 before(async () => {
-  ra = await startFakeRolesAnywhere({ trustAnchors: [readPem("root-ca.cert.pem"), readPem("intermediate-ca.cert.pem")], region: "cn-northwest-1", now: () => new Date() });
+  ra = await startFakeRolesAnywhere({
+    trustAnchors: [readPem("root-ca.cert.pem"), readPem("intermediate-ca.cert.pem")],
+    region: "cn-northwest-1",
+    now: () => new Date(),
+  });
   fake = await startFakeAws({ lookupCredentials: (akid) => ra.issued.find((c) => c.accessKeyId === akid) });
   fake.addCredentials({ accessKeyId: "ASIACANARY", secretAccessKey: CANARY.secretKey, sessionToken: CANARY.sessionToken });
   dir = mkdtempSync(join(tmpdir(), "canary-"));
@@ -35,6 +39,8 @@ before(async () => {
 after(async () => {
   await fake.close();
   await ra.close();
+  // Leave nothing in the temporary directory.
+  for (const d of [dir, ...cacheDirs.map((c) => dirname(c))]) rmSync(d, { recursive: true, force: true });
 });
 
 function readPem(f: string) {
@@ -50,6 +56,8 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     AWS_SESSION_TOKEN: CANARY.sessionToken,
     AWS_ENDPOINT_URL_ROLESANYWHERE: ra.url,
     ECR_CREDENTIAL_PROVIDER_CACHE_DIR: cache,
+    // Throttling is retried until the deadline (55 s by default): keep the failing runs short.
+    ECR_CREDENTIAL_PROVIDER_TIMEOUT: "3s",
     ECR_CREDENTIAL_PROVIDER_LOG_LEVEL: "debug",
     ...extra,
   });
@@ -89,7 +97,10 @@ describe("secret canaries", () => {
         fake.setEcrMode(mode);
         try {
           const before = fake.issuedPasswords.length;
-          const r: RunResult = await runBinary({ env: env({ ECR_CREDENTIAL_PROVIDER_LOG_FORMAT: format }), stdin: request(IMAGE, "credentialprovider.kubelet.k8s.io/v1", { serviceAccountToken: CANARY.saToken }) });
+          const r: RunResult = await runBinary({
+            env: env({ ECR_CREDENTIAL_PROVIDER_LOG_FORMAT: format }),
+            stdin: request(IMAGE, "credentialprovider.kubelet.k8s.io/v1", { serviceAccountToken: CANARY.saToken }),
+          });
           assertClean("stderr", r.stderr);
           if (r.code === 0) {
             // The one place a password may appear is the answer itself.
@@ -108,7 +119,10 @@ describe("secret canaries", () => {
   test("service-account mode with an STS refusal: the token and every credential stay out of stderr", async () => {
     fake.setStsMode({ kind: "error", status: 403, code: "AccessDenied", message: `token ${CANARY.saToken} refused` });
     try {
-      const r = await runBinary({ env: env({ AWS_ECR_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/r" }), stdin: request(IMAGE, "credentialprovider.kubelet.k8s.io/v1", { serviceAccountToken: CANARY.saToken }) });
+      const r = await runBinary({
+        env: env({ AWS_ECR_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/r" }),
+        stdin: request(IMAGE, "credentialprovider.kubelet.k8s.io/v1", { serviceAccountToken: CANARY.saToken }),
+      });
       assert.equal(r.code, 4);
       assertClean("stderr", r.stderr);
     } finally {
@@ -130,7 +144,11 @@ describe("secret canaries", () => {
     delete e.AWS_ACCESS_KEY_ID;
     delete e.AWS_SECRET_ACCESS_KEY;
     delete e.AWS_SESSION_TOKEN;
-    const wrong = await runBinary({ args: [...args, `--roles-anywhere-private-key-passphrase-file=${join(dir, "wrong-passphrase")}`], env: e, stdin: request(IMAGE) });
+    const wrong = await runBinary({
+      args: [...args, `--roles-anywhere-private-key-passphrase-file=${join(dir, "wrong-passphrase")}`],
+      env: e,
+      stdin: request(IMAGE),
+    });
     assert.equal(wrong.code, 3, wrong.stderr);
     assertClean("stderr", wrong.stderr);
     const right = await runBinary({ args, env: { ...e, ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_PRIVATE_KEY_PASSPHRASE: "password" }, stdin: request(IMAGE) });
@@ -147,9 +165,29 @@ describe("secret canaries", () => {
     mkdirSync(binDir, { recursive: true });
     copyFileSync(BINARY, join(binDir, "ecr-credential-provider"));
     const cfg = join(dir, "config.json");
-    const providerEnv = Object.entries(env()).filter(([k]) => k !== "PATH").map(([name, value]) => ({ name, value }));
-    writeFileSync(cfg, JSON.stringify({ apiVersion: "kubelet.config.k8s.io/v1", kind: "CredentialProviderConfig", providers: [{ name: "ecr-credential-provider", matchImages: ["*.dkr.ecr.*.amazonaws.com.cn"], defaultCacheDuration: "12h", apiVersion: "credentialprovider.kubelet.k8s.io/v1", env: providerEnv }] }));
-    const d = await runBinary({ args: ["doctor", "--config", cfg, "--bin-dir", binDir, "--kubelet-flags", "none", "--image", IMAGE], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+    const providerEnv = Object.entries(env())
+      .filter(([k]) => k !== "PATH")
+      .map(([name, value]) => ({ name, value }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        apiVersion: "kubelet.config.k8s.io/v1",
+        kind: "CredentialProviderConfig",
+        providers: [
+          {
+            name: "ecr-credential-provider",
+            matchImages: ["*.dkr.ecr.*.amazonaws.com.cn"],
+            defaultCacheDuration: "12h",
+            apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+            env: providerEnv,
+          },
+        ],
+      }),
+    );
+    const d = await runBinary({
+      args: ["doctor", "--config", cfg, "--bin-dir", binDir, "--kubelet-flags", "none", "--image", IMAGE],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    });
     assertClean("doctor stdout", d.stdout);
     assertClean("doctor stderr", d.stderr);
     assert.match(d.stdout, /^ok\s+ecr/m);

@@ -59,6 +59,12 @@ export interface FakeAwsOptions {
   tokenLifetimeMs?: number;
   /** More than this many ECR calls in one second get ThrottlingException. */
   throttleAbovePerSecond?: number;
+  /**
+   * A token bucket per Region (ECR Public: one, us-east-1), like ECR's GetAuthorizationToken quota:
+   * `rate` tokens per second, at most `burst` (at least 1) held; a call without a token gets
+   * ThrottlingException and consumes nothing.
+   */
+  bucket?: { rate: number; burst: number };
   /** Extra credentials the fake accepts (e.g. those a fake Roles Anywhere issued). */
   lookupCredentials?: (accessKeyId: string) => StaticCredentials | undefined;
   /** Clock for issued expiries and skew checks. */
@@ -126,7 +132,14 @@ function parseAuthorization(h: string | undefined): Parsed | undefined {
 function verifySigV4(req: http.IncomingMessage, body: Buffer, creds: StaticCredentials, p: Parsed, now: Date, maxSkewMs: number): string | undefined {
   const amzDate = String(req.headers["x-amz-date"] ?? "");
   if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== p.date) return "bad x-amz-date";
-  const t = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
+  const t = Date.UTC(
+    +amzDate.slice(0, 4),
+    +amzDate.slice(4, 6) - 1,
+    +amzDate.slice(6, 8),
+    +amzDate.slice(9, 11),
+    +amzDate.slice(11, 13),
+    +amzDate.slice(13, 15),
+  );
   if (Math.abs(t - now.getTime()) > maxSkewMs) return "signature expired (clock skew)";
   if (!p.signedHeaders.includes("host") || !p.signedHeaders.includes("x-amz-date")) return "host and x-amz-date must be signed";
   if (creds.sessionToken !== undefined) {
@@ -134,7 +147,11 @@ function verifySigV4(req: http.IncomingMessage, body: Buffer, creds: StaticCrede
     if (!p.signedHeaders.includes("x-amz-security-token")) return "session token not signed";
   }
   const url = new URL(req.url ?? "/", "http://x");
-  const path = url.pathname.split("/").map((seg) => uriEncode(decodeURIComponent(seg))).join("/") || "/";
+  const path =
+    url.pathname
+      .split("/")
+      .map((seg) => uriEncode(decodeURIComponent(seg)))
+      .join("/") || "/";
   const query = [...url.searchParams.entries()]
     .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
@@ -173,6 +190,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
   let stsMode: { kind: "ok" } | { kind: "error"; status: number; code: string; message?: string } = { kind: "ok" };
   let imdsMode: { kind: "ok" } | { kind: "down" } = { kind: "ok" };
   const ecrWindow: number[] = [];
+  const buckets = new Map<string, { level: number; at: number }>();
   let counter = 0;
 
   const lookup = (akid: string) => keys.get(akid) ?? opts.lookupCredentials?.(akid);
@@ -285,7 +303,9 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
         call.status = status;
         call.rejected = code;
         res.writeHead(status, { "content-type": "text/xml" });
-        res.end(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`);
+        res.end(
+          `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`,
+        );
       };
       if (call.action !== "AssumeRoleWithWebIdentity") return xmlError(400, "InvalidAction", `fake STS does not implement ${call.action}`);
       if (!call.roleArn || !call.webIdentityToken || !call.roleSessionName) return xmlError(400, "ValidationError", "missing parameter");
@@ -349,6 +369,21 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
         call.rejected = "throttled";
         return awsJsonError(res, 400, "ThrottlingException", "Rate exceeded");
       }
+    }
+    if (opts.bucket) {
+      const key = service === "ecr" ? auth.region : "public";
+      const cap = Math.max(1, opts.bucket.burst);
+      const t = Date.now();
+      const b = buckets.get(key) ?? { level: cap, at: t };
+      b.level = Math.min(cap, b.level + ((t - b.at) / 1000) * opts.bucket.rate);
+      b.at = t;
+      buckets.set(key, b);
+      if (b.level < 1) {
+        call.status = 400;
+        call.rejected = "throttled";
+        return awsJsonError(res, 400, "ThrottlingException", "Rate exceeded");
+      }
+      b.level -= 1;
     }
     const mode = ecrModeTimes > 0 ? ecrMode : ({ kind: "ok" } as EcrMode);
     if (ecrModeTimes > 0 && ecrMode.kind !== "ok") ecrModeTimes--;

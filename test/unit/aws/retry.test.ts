@@ -15,7 +15,15 @@ test("retryable failures are retried up to the limit with growing, jittered, cap
         calls++;
         throw new UpstreamError("throttled", "x", { retryable: true });
       },
-      { maxAttempts: 4, signal: new AbortController().signal, sleep: noSleep, random: () => 0.999, baseDelayMs: 200, maxDelayMs: 500, onRetry: (_a, _e, d) => delays.push(d) },
+      {
+        maxAttempts: 4,
+        signal: new AbortController().signal,
+        sleep: noSleep,
+        random: () => 0.999,
+        baseDelayMs: 200,
+        maxDelayMs: 500,
+        onRetry: (_a, _e, d) => delays.push(d),
+      },
     ),
     UpstreamError,
   );
@@ -71,3 +79,44 @@ for (const [what, err, code, exit, retryable] of mapped) {
     assert.ok(!e.message.includes("\n"));
   });
 }
+
+test("with a throttle policy, throttles do not count against maxAttempts and back off on their own full-jitter schedule", async () => {
+  const delays: number[] = [];
+  let calls = 0;
+  const v = await withRetries(
+    async () => {
+      calls++;
+      if (calls <= 6) throw new UpstreamError("throttled", "x", { retryable: true });
+      return "ok";
+    },
+    {
+      maxAttempts: 2,
+      throttle: { baseDelayMs: 1000, maxDelayMs: 8000, maxAttempts: 64 },
+      signal: new AbortController().signal,
+      sleep: noSleep,
+      random: () => 0.5,
+      onRetry: (_a, _e, d) => delays.push(d),
+    },
+  );
+  assert.equal(v, "ok");
+  assert.deepEqual(delays, [500, 1000, 2000, 4000, 4000, 4000]);
+});
+
+test("a fault after throttles still counts against maxAttempts", async () => {
+  const errors = [
+    new UpstreamError("throttled", "t", { retryable: true }),
+    new UpstreamError("upstream_5xx", "a", { retryable: true }),
+    new UpstreamError("upstream_5xx", "b", { retryable: true }),
+  ];
+  let calls = 0;
+  await assert.rejects(
+    withRetries(
+      async () => {
+        throw errors[calls++]!;
+      },
+      { maxAttempts: 2, throttle: { baseDelayMs: 1000, maxDelayMs: 8000, maxAttempts: 64 }, signal: new AbortController().signal, sleep: noSleep },
+    ),
+    (e: unknown) => (e as UpstreamError).message === "b",
+  );
+  assert.equal(calls, 3);
+});
