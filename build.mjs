@@ -24,6 +24,9 @@ const readJson = (file) => JSON.parse(readFileSync(join(ROOT, file), "utf8"));
 let pkgJson, lockJson;
 const pkg = () => (pkgJson ??= readJson("package.json"));
 const lock = () => (lockJson ??= readJson("package-lock.json"));
+/** The version built in: package.json's, or --version (tests build a "next release" to test upgrades). */
+let versionOverride;
+const version = () => versionOverride ?? pkg().version;
 /** The executable's name; every file in dist/ and dist/release/ is named from it. */
 export const NAME = "ecr-credential-provider";
 /** dist/<name>: the executable for one target architecture. */
@@ -88,10 +91,14 @@ export function parseOptions(args) {
     "out-dir": { type: "string", default: "dist" },
     "verify-reproducible": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
+    // Tests only: build as another version (the .deb upgrade test needs a newer build).
+    version: { type: "string" },
     // For experiments only (e.g. measuring a heavier entry); releases always use MAIN_ENTRY.
     entry: { type: "string", default: MAIN_ENTRY },
   } });
   if (!(HOST_ARCH in ARCHES)) fail(`unsupported build host architecture ${HOST_ARCH}`);
+  if (opts.version !== undefined && !/^\d+\.\d+\.\d+(?:[-+~][0-9A-Za-z.]+)?$/.test(opts.version)) fail(`--version ${opts.version}: not a version`);
+  versionOverride = opts.version;
   return {
     opts,
     targets: opts["host-only"] ? [HOST_ARCH] : Object.keys(ARCHES),
@@ -261,7 +268,7 @@ async function bundle(entry, outFile, role = "single") {
     mainFields: ["module", "main"],
     // src/cli/main.ts declares these and falls back ("dev") when unbundled (tsx) via typeof checks.
     define: {
-      __VERSION__: JSON.stringify(pkg().version),
+      __VERSION__: JSON.stringify(version()),
       __COMMIT__: JSON.stringify(commit),
       ...(role === "main" ? { __LAZY_ASSET__: JSON.stringify(LAZY_ASSET) } : {}),
     },
@@ -306,7 +313,7 @@ function writeNotices(file, packagesFiles) {
   for (const f of packagesFiles) for (const p of JSON.parse(readFileSync(f, "utf8"))) seen.set(`${p.name}@${p.version}`, p);
   const nodePkg = join(ROOT, "node_modules", ARCHES[HOST_ARCH].npm);
   const parts = [
-    `Third-party software inside ${NAME} ${pkg().version}.\n`,
+    `Third-party software inside ${NAME} ${version()}.\n`,
     `=== Node.js ${lockEntry(ARCHES[HOST_ARCH].npm).version} (MIT and the licences below) ===\n\n${readFileSync(join(nodePkg, "LICENSE"), "utf8")}`,
   ];
   for (const p of [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -514,7 +521,7 @@ function smokeWindows(file) {
     const r = spawnSync("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, guest], { encoding: "utf8", timeout: 300_000 });
     const out = existsSync(join(work, "out")) ? readFileSync(join(work, "out"), "utf8").trim() : "";
     const err = existsSync(join(work, "err")) ? readFileSync(join(work, "err"), "utf8") : r.stderr;
-    if (r.status !== 0 || !out.includes(pkg().version)) fail(`smoke test of the Windows executable under wine failed (exit ${r.status}): ${out}\n${err}`);
+    if (r.status !== 0 || !out.includes(version())) fail(`smoke test of the Windows executable under wine failed (exit ${r.status}): ${out}\n${err}`);
     return `prints ${JSON.stringify(out)}; NODE_OPTIONS ignored; ${Math.round(performance.now() - s)} ms under wine`;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -546,7 +553,7 @@ function smoke(arch, exe) {
   if (r.status !== 0) fail(`smoke test of ${arch} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   if (/Code cache data rejected/.test(r.stderr)) fail(`${arch}: the executable rejected its V8 code cache:\n${r.stderr}`);
   const out = r.stdout.trim().split("\n")[0] ?? "";
-  const note = out.includes(pkg().version) ? `prints ${JSON.stringify(out)}` : `exit 0, stdout ${JSON.stringify(out.slice(0, 60))} (version not printed yet)`;
+  const note = out.includes(version()) ? `prints ${JSON.stringify(out)}` : `exit 0, stdout ${JSON.stringify(out.slice(0, 60))} (version not printed yet)`;
   // NODE_OPTIONS must be ignored (execArgvExtension "none"): a --require of a missing file
   // would make node exit 1 if it were honoured.
   const inj = run(...splitCmd([...pre, exe, "--version"]), {
@@ -640,7 +647,7 @@ function smokeAll({ say, targets, windowsTargets, outDir }, trivial) {
 
 function writeBuildInfo({ outDir, targets, windowsTargets, opts, useCodeCache }, commit) {
   writeFileSync(join(outDir, DIST_FILES.buildInfo), `${JSON.stringify({
-    name: NAME, version: pkg().version, commit, hostArch: HOST_ARCH, targets, windowsTargets,
+    name: NAME, version: version(), commit, hostArch: HOST_ARCH, targets, windowsTargets,
     hostOnly: opts["host-only"], withTrivial: opts["with-trivial"], useCodeCache,
     node: lockEntry(ARCHES[HOST_ARCH].npm).version, runpath: RUNPATH,
   }, null, 2)}\n`);
@@ -662,7 +669,7 @@ export async function main(args) {
   const plan = parseOptions(args);
   const { say, opts } = plan;
   checkTools(plan);
-  say(`build: ${NAME} ${pkg().version} for ${[...plan.targets, ...plan.windowsTargets].join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
+  say(`build: ${NAME} ${version()} for ${[...plan.targets, ...plan.windowsTargets].join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
   cleanOutDir(plan);
   const program = await buildPlugin(plan);
   program.rows.push(...buildWindows(plan));
@@ -683,6 +690,7 @@ function verifyReproducible({ opts, outDir, say }) {
   if (opts["skip-windows"]) args.push("--skip-windows");
   if (opts["with-trivial"]) args.push("--with-trivial");
   if (opts["no-code-cache"]) args.push("--no-code-cache");
+  if (opts.version) args.push("--version", opts.version);
   args.push("--entry", opts.entry);
   say(`\nverify-reproducible: second build into ${relative(ROOT, other)}`);
   rmSync(other, { recursive: true, force: true });

@@ -28,6 +28,9 @@ KIT_BIN_DIR=/opt/ecr-credential-provider/bin
 KIT_CONFIG=/etc/ecr-credential-provider/credential-provider-config.yaml
 KIT_NODEADM_ENV=/etc/ecr-credential-provider/nodeadm.env
 STATE_DIR=/var/lib/ecr-credential-provider/install
+# Where the .deb puts the executable (scripts/release.mjs DEB_BIN_DIR). When the package is installed,
+# install.sh links the kit path to it instead of copying, so an apt upgrade updates what the kubelet runs.
+DEB_EXE=/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/ecr-credential-provider
 NL='
 '
 TAB=$(printf '\t')
@@ -225,6 +228,28 @@ put_file() {
 	mv -f "$tmp" "$target"
 	say "wrote $dest (mode $mode)"
 }
+# put_link TARGET DEST: make DEST (a node path) a symbolic link to TARGET atomically, unless it already is.
+put_link() {
+	link=$(p "$2")
+	if [ -L "$link" ] && [ "$(readlink "$link")" = "$1" ]; then return 0; fi
+	CHANGES=$((CHANGES + 1))
+	if [ "$DRY_RUN" = 1 ]; then say "would link $2 -> $1"; return 0; fi
+	ensure_dir "$(dirname "$2")"
+	if ! in_manifest "$2"; then
+		if [ -e "$link" ] || [ -L "$link" ]; then
+			mkdir -p "$STATE/backup$(dirname "$2")"
+			cp -P -p "$link" "$STATE/backup$2"
+			record modified "$2"
+		else
+			record created "$2"
+		fi
+	fi
+	ln -sfn "$1" "$link.ecr-tmp.$$"
+	mv -f "$link.ecr-tmp.$$" "$link"
+	say "linked $2 -> $1"
+}
+# packaged: the ecr-credential-provider .deb is installed under the root (dpkg knows it, its executable is there).
+packaged() { [ -x "$(p "$DEB_EXE")" ] && [ -f "$(p "/var/lib/dpkg/info/$NAME.list")" ]; }
 
 # --- the binary --------------------------------------------------------------------------------------
 sha256_of() {
@@ -265,7 +290,10 @@ resolve_binary() {
 validate_config() {
 	mkdir -p "$TMP/bin"
 	ln -sf "$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")" "$TMP/bin/$NAME"
-	if "$TMP/bin/$NAME" doctor --config "$1" --bin-dir "$TMP/bin" --kubelet-flags none --offline >"$TMP/doctor.out" 2>&1; then
+	set -- doctor --config "$1" --bin-dir "$TMP/bin" --kubelet-flags none --offline
+	# Talos runs the plugin in its kubelet image (Debian 12), not on this machine or in the extension tree.
+	if [ "$DISTRO" = talos ]; then set -- "$@" --runtime talos; fi
+	if "$TMP/bin/$NAME" "$@" >"$TMP/doctor.out" 2>&1; then
 		say "validated new config with: $NAME doctor --offline"
 		return 0
 	else
@@ -587,6 +615,13 @@ main() {
 	if [ -z "$CONFIG_FILE" ] && { [ -n "$PLUGIN_RAW" ] || [ "$SERVICE_ACCOUNT" = 1 ] || [ -n "$CONFIG_SRC" ]; }; then
 		die $EX_USAGE "$DISTRO ($MODE): nodeadm writes the kubelet config, so plugin flags, --service-account and --config-file cannot be applied; use --mode own-dir (eks-al2023)"
 	fi
+	PACKAGED=0
+	if packaged; then
+		[ -z "$BINARY" ] && [ -z "$RELEASE" ] || die $EX_USAGE "the $NAME package is installed ($DEB_EXE) and apt upgrades only that: run install.sh without --binary/--release to use it, or remove the package first"
+		BINARY=$(p "$DEB_EXE")
+		PACKAGED=1
+		say "using the packaged executable $DEB_EXE (linked, so apt upgrades reach the kubelet)"
+	fi
 	resolve_binary
 	# Everything is checked before the first change: flags, config, the distro's preconditions.
 	validate_plugin_args
@@ -597,7 +632,7 @@ main() {
 	say "installing $NAME for $DISTRO under ${ROOT:-/}$([ "$DRY_RUN" = 1 ] && printf ' (dry run)')"
 	init_state
 	# The executable first: a new binary without new flags is harmless; the flags come last.
-	put_file "$BINARY" "$BIN_DIR/$NAME" 0755
+	if [ "$PACKAGED" = 1 ]; then put_link "$DEB_EXE" "$BIN_DIR/$NAME"; else put_file "$BINARY" "$BIN_DIR/$NAME" 0755; fi
 	install_config
 	distro wire
 

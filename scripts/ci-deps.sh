@@ -4,7 +4,8 @@
 #   libc6/libstdc++6/libgcc-s1 -arm64-cross   the arm64 runtime for qemu (-L /usr/aarch64-linux-gnu)
 #   binutils-aarch64-linux-gnu  aarch64-linux-gnu-strip (and readelf/objdump for arm64)
 #   binutils                    strip, readelf, objdump for the host
-#   debootstrap                 the minbase chroot of test/e2e/portability.test.ts
+#   debootstrap                 the minbase chroots of test/e2e/{portability,deb,talos}.test.ts
+#   curl                        the node-config examples, run as written in test/e2e/release-examples.test.ts
 #   patchelf                    set the $ORIGIN run path of the bundled libstdc++/libgcc_s
 #   dpkg-dev                    dpkg-architecture etc. (dpkg-deb itself is in dpkg)
 #   xz-utils, gzip, tar, file   archive tools used by scripts/release.mjs and the tests
@@ -31,6 +32,7 @@ pkgs=(
   osslsigncode
   zip
   unzip
+  curl
 )
 
 # On an arm64 host the roles swap: the x64 node runs under qemu-x86_64-static with the amd64
@@ -38,7 +40,7 @@ pkgs=(
 case "$(uname -m)" in
   aarch64|arm64)
     pkgs=(qemu-user-static libc6-amd64-cross libstdc++6-amd64-cross libgcc-s1-amd64-cross
-          binutils binutils-x86-64-linux-gnu debootstrap patchelf dpkg-dev xz-utils gzip tar file osslsigncode zip unzip)
+          binutils binutils-x86-64-linux-gnu debootstrap patchelf dpkg-dev xz-utils gzip tar file curl osslsigncode zip unzip)
     ;;
 esac
 

@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 // Packages what build.mjs left in dist/ into dist/release/ (run `npm run release` = build + this):
-//   ecr-credential-provider-<version>-linux-{x64,arm64}.tar.gz
+//   ecr-credential-provider-<version>-linux-{amd64,arm64}.tar.gz   (with its own SHA256SUMS inside)
 //   ecr-credential-provider_<version>_{amd64,arm64}.deb
-//   ecr-credential-provider-<version>-windows-amd64.zip
 //   v<version>/linux/{amd64,arm64}/ecr-credential-provider-linux-<arch>(.sha256)   (kops, image-builder)
-//   v<version>/windows/amd64/ecr-credential-provider-windows-amd64.exe(.sha256)
 //   SHA256SUMS
 // Reproducible: mtimes = SOURCE_DATE_EPOCH (default: the commit time of HEAD), sorted entries,
 // owner 0:0, gzip -n. `--verify-reproducible` packages twice and compares. Layout and paths:
@@ -15,28 +13,54 @@ import {
   chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync,
   statSync, utimesSync, writeFileSync,
 } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ARCHES, DIST_FILES, LIBS_DIR_NAME, NAME, WINDOWS_TARGETS, executableName } from "../build.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const DIST = join(ROOT, "dist");
 const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-const VERSION = PKG.version;
-/** Where the .deb installs the executable; also the kubelet's --image-credential-provider-bin-dir. */
+/**
+ * Where the .deb installs the executable. The packaged install.sh links the kit path (or the
+ * distribution's fixed path) to it, so an apt upgrade updates what the kubelet runs.
+ */
 const DEB_BIN_DIR = "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec";
 const DEB_SHARE_DIR = `/usr/share/${NAME}`;
-/** Every target build.mjs knows; a release ships all of them. */
-const TARGETS = Object.keys(ARCHES);
-const WINDOWS = Object.keys(WINDOWS_TARGETS);
+/** install.sh's state; the .deb's prerm reads its manifest to undo wiring that uses the package. */
+const INSTALL_STATE = `/var/lib/${NAME}/install`;
+/** The plugin's default token cache (src/doctor/checks.ts DEFAULT_CACHE_DIR); purge deletes it. */
+const CACHE_DIR = `/var/cache/${NAME}`;
+/** Release names use the Go/Debian architecture names (amd64, arm64): `linux-<goArch>`. */
+const goArch = (arch) => ARCHES[arch].deb;
+/** Every file a release makes for one target, by kind; one place for the names. */
+const ARTIFACTS = {
+  tarTop: (v, arch) => `${NAME}-${v}-linux-${goArch(arch)}`,
+  tarball: (v, arch) => `${NAME}-${v}-linux-${goArch(arch)}.tar.gz`,
+  deb: (v, arch) => `${NAME}_${v}_${goArch(arch)}.deb`,
+  urlExe: (v, arch) => `v${v}/linux/${goArch(arch)}/${NAME}-linux-${goArch(arch)}`,
+};
 
 const { values: opts } = parseArgs({
   options: {
-    "out-dir": { type: "string", default: join(DIST, "release") },
+    "out-dir": { type: "string" },
+    // Another build directory (tests package a build of a bumped version); default dist/.
+    dist: { type: "string" },
+    // linux-amd64,linux-arm64 (default: every target build.mjs knows; a release ships all of them).
+    targets: { type: "string" },
     "verify-reproducible": { type: "boolean", default: false },
   },
 });
+const DIST = opts.dist ? resolve(opts.dist) : join(ROOT, "dist");
+const ALL_TARGETS = Object.keys(ARCHES);
+/** Windows targets (WINDOWS_TARGETS in build.mjs): in every full release; not with --targets (tests of the Linux packages). */
+const WINDOWS = opts.targets ? [] : Object.keys(WINDOWS_TARGETS);
+const TARGETS = opts.targets
+  ? opts.targets.split(",").map((t) => {
+      const arch = ALL_TARGETS.find((a) => `linux-${goArch(a)}` === t.trim());
+      if (!arch) { console.error(`release: unknown target ${t}; known: ${ALL_TARGETS.map((a) => `linux-${goArch(a)}`).join(", ")}`); process.exit(2); }
+      return arch;
+    })
+  : ALL_TARGETS;
 const warned = new Set();
 const warnOnce = (msg) => { if (!warned.has(msg)) { warned.add(msg); console.warn(`release: ${msg}`); } };
 const fail = (msg) => { console.error(`release: ${msg}`); process.exit(1); };
@@ -100,12 +124,22 @@ function stageCommon(arch, dir) {
   put(join(DIST, DIST_FILES.minimalHostLibs, `linux-${arch}`), join(dir, "optional", LIBS_DIR_NAME));
 }
 
+/** Every regular file under dir, relative to it, sorted (byte order, as `sort` in the C locale). */
+function filesUnder(dir, base = dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name), base) : [relative(base, join(dir, e.name))]))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 async function tarball(arch, out, stage) {
-  const top = `${NAME}-${VERSION}-linux-${arch}`;
+  const top = ARTIFACTS.tarTop(VERSION, arch);
   const dir = join(stage, `tar-${arch}`, top);
   stageCommon(arch, dir);
+  // Its own checksums: a tarball downloaded alone can be checked (install.sh does) without the release's SHA256SUMS.
+  const sums = filesUnder(dir).map((f) => `${sha256(join(dir, f))}  ${f}`);
+  writeFileSync(join(dir, DIST_FILES.sums), `${sums.join("\n")}\n`);
   normalise(dirname(dir));
-  const file = join(out, `${top}.tar.gz`);
+  const file = join(out, ARTIFACTS.tarball(VERSION, arch));
   await sh(`tar --sort=name --format=gnu --mtime=@${EPOCH} --owner=0 --group=0 --numeric-owner ` +
     `-C ${q(dirname(dir))} -cf - ${q(top)} | gzip -n -6 > ${q(file)}`);
   return file;
@@ -118,11 +152,52 @@ function installedSizeKiB(dir) {
   return Math.ceil(bytes / 1024);
 }
 
+/** The Debian Maintainer: package.json `author` ("Name <address>"); no fallback, no placeholder. */
 function maintainer() {
-  if (PKG.author) return typeof PKG.author === "string" ? PKG.author : `${PKG.author.name} <${PKG.author.email}>`;
-  const r = spawnSync("git", ["log", "--reverse", "--format=%an <%ae>"], { cwd: ROOT, encoding: "utf8" });
-  return r.stdout.split("\n")[0] || `${NAME} maintainers <root@localhost>`;
+  const a = typeof PKG.author === "string" ? PKG.author : PKG.author ? `${PKG.author.name} <${PKG.author.email}>` : "";
+  if (!/^[^<>@]+ <[^<>@\s]+@[^<>@\s]+\.[a-z]+>$/.test(a)) fail(`package.json "author" must be "Name <address>" (the .deb's Maintainer); got ${JSON.stringify(PKG.author)}`);
+  return a;
 }
+
+/** Extended description lines for debian/control: " " + words, at most 80 columns. */
+function wrap(text) {
+  const lines = [];
+  for (const w of text.split(/\s+/)) {
+    if (lines.length && lines.at(-1).length + 1 + w.length <= 79) lines[lines.length - 1] += ` ${w}`;
+    else lines.push(w);
+  }
+  return lines.map((l) => ` ${l}`);
+}
+
+/** RFC 2822 date of SOURCE_DATE_EPOCH, as debian/changelog wants it. */
+const changelogDate = () => new Date(EPOCH * 1000).toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, "$1, $2 $3 $4 $5 +0000");
+
+/**
+ * Maintainer scripts. prerm on `remove` (not on upgrade): when install.sh wired the kubelet to this
+ * package's executable (a link to it in its manifest), undo that wiring first; the kubelet refuses to
+ * start when a provider's executable is missing. postrm on `purge`: the plugin's token cache.
+ */
+const PRERM = `#!/bin/sh
+set -e
+if [ "$1" = remove ] && [ -f ${INSTALL_STATE}/manifest ]; then
+	tab=$(printf '\\t')
+	wired=
+	while IFS="$tab" read -r kind path; do
+		if [ "$kind" = created ] && [ "$(readlink "$path" 2>/dev/null)" = ${DEB_BIN_DIR}/${NAME} ]; then wired=$path; fi
+	done < ${INSTALL_STATE}/manifest
+	if [ -n "$wired" ]; then
+		echo "${NAME}: $wired links to this package; undoing the kubelet wiring (install.sh --uninstall) before removal" >&2
+		sh ${DEB_SHARE_DIR}/node-config/install.sh --distro generic --uninstall >&2
+		echo "${NAME}: restart the kubelet to run it without the credential provider" >&2
+	fi
+fi
+exit 0
+`;
+const POSTRM = `#!/bin/sh
+set -e
+if [ "$1" = purge ]; then rm -rf ${CACHE_DIR}; fi
+exit 0
+`;
 
 async function deb(arch, out, stage) {
   const debArch = ARCHES[arch].deb;
@@ -133,6 +208,10 @@ async function deb(arch, out, stage) {
   if (existsSync(join(tmp, "node-config"))) put(join(tmp, "node-config"), join(root, DEB_SHARE_DIR, "node-config"));
   const doc = join(root, "usr", "share", "doc", NAME);
   put(join(ROOT, "LICENSE"), join(doc, "copyright"), 0o644);
+  const changelog = join(stage, `changelog-${arch}`);
+  writeFileSync(changelog, `${NAME} (${VERSION}) stable; urgency=medium\n\n  * Release ${VERSION}; changes: README.md.\n\n -- ${maintainer()}  ${changelogDate()}\n`);
+  await sh(`gzip -n -9 -c ${q(changelog)} > ${q(join(doc, "changelog.Debian.gz"))}`);
+  chmodSync(join(doc, "changelog.Debian.gz"), 0o644);
   put(join(tmp, DIST_FILES.notices), join(doc, DIST_FILES.notices), 0o644);
   if (existsSync(join(tmp, "README.md"))) put(join(tmp, "README.md"), join(doc, "README.md"), 0o644);
   const md5 = [];
@@ -157,29 +236,35 @@ async function deb(arch, out, stage) {
     "Section: admin",
     "Priority: optional",
     `Description: ${PKG.description.split(":")[0]}`,
-    ` ${PKG.description}`,
+    ...wrap(PKG.description),
     " .",
-    ` Installs ${DEB_BIN_DIR}/${NAME}; point the kubelet's`,
-    ` --image-credential-provider-bin-dir at ${DEB_BIN_DIR}. Example kubelet`,
-    ` configuration and an installer are in ${DEB_SHARE_DIR}/node-config/.`,
+    ...wrap(`Installs ${DEB_BIN_DIR}/${NAME}. To wire the kubelet, run sh ${DEB_SHARE_DIR}/node-config/install.sh --distro auto: it links the kit path to this executable, so an upgrade of this package updates what the kubelet runs; removing the package undoes that wiring first.`),
     "",
   ].join("\n"));
+  writeFileSync(join(root, "DEBIAN", "prerm"), PRERM);
+  writeFileSync(join(root, "DEBIAN", "postrm"), POSTRM);
   chmodSync(join(root, "DEBIAN", "control"), 0o644);
   chmodSync(join(root, "DEBIAN", "md5sums"), 0o644);
+  chmodSync(join(root, "DEBIAN", "prerm"), 0o755);
+  chmodSync(join(root, "DEBIAN", "postrm"), 0o755);
   normalise(root);
-  const file = join(out, `${NAME}_${VERSION}_${debArch}.deb`);
+  const file = join(out, ARTIFACTS.deb(VERSION, arch));
   await sh(`dpkg-deb --root-owner-group -Zgzip -z6 --build ${q(root)} ${q(file)} >/dev/null`, { SOURCE_DATE_EPOCH: String(EPOCH) });
   return file;
 }
 
-/** dist/release/v<version>/<os>/<arch>/ecr-credential-provider-<os>-<arch>[.exe] + .sha256 (bare hex). */
-function urlLayout(os, arch, src, out, suffix = "") {
-  const dir = join(out, `v${VERSION}`, os, arch);
-  const file = join(dir, `${NAME}-${os}-${arch}${suffix}`);
-  put(src, file, 0o755);
+/** dist/release/v<version>/linux/<arch>/ecr-credential-provider-linux-<arch> + .sha256 (bare hex). */
+function urlLayout(arch, out) {
+  const file = join(out, ARTIFACTS.urlExe(VERSION, arch));
+  put(join(DIST, executableName(arch)), file, 0o755);
   writeFileSync(`${file}.sha256`, `${sha256(file)}\n`);
   return [file, `${file}.sha256`];
 }
+
+const INFO = existsSync(join(DIST, DIST_FILES.buildInfo)) ? JSON.parse(readFileSync(join(DIST, DIST_FILES.buildInfo), "utf8")) : undefined;
+if (!INFO) fail(`${relative(ROOT, DIST)}/ is not built: run \`node build.mjs\` first (npm run release does both)`);
+/** The version of the build being packaged (package.json's, unless --dist names a test build). */
+const VERSION = INFO.version;
 
 /**
  * ecr-credential-provider-<version>-windows-amd64.zip: one top directory with the .exe, install.ps1,
@@ -209,13 +294,22 @@ async function zipball(target, out, stage) {
   return file;
 }
 
+/** dist/release/v<version>/windows/amd64/ecr-credential-provider-windows-amd64.exe + .sha256 (bare hex). */
+function windowsUrlLayout(target, out) {
+  const t = WINDOWS_TARGETS[target];
+  const file = join(out, `v${VERSION}`, t.os, t.arch, `${NAME}-${t.os}-${t.arch}.exe`);
+  put(join(DIST, t.file), file, 0o755);
+  writeFileSync(`${file}.sha256`, `${sha256(file)}\n`);
+  return [file, `${file}.sha256`];
+}
+
 async function release(out) {
-  const info = existsSync(join(DIST, DIST_FILES.buildInfo)) ? JSON.parse(readFileSync(join(DIST, DIST_FILES.buildInfo), "utf8")) : undefined;
-  if (!info) fail("dist/ is not built: run `node build.mjs` first (npm run release does both)");
-  if (info.hostOnly || !TARGETS.every((a) => info.targets.includes(a))) fail("dist/ was built with --host-only; a release needs both architectures");
-  if (!WINDOWS.every((t) => info.windowsTargets?.includes(t))) fail("dist/ was built with --skip-windows; a release needs the Windows executable");
-  if (info.version !== VERSION) fail(`dist/ holds ${info.version}, package.json says ${VERSION}`);
+  const info = INFO;
+  const missing = TARGETS.filter((a) => !info.targets.includes(a));
+  if (missing.length) fail(`dist/ has no ${missing.map((a) => `linux-${goArch(a)}`).join(", ")} build${info.hostOnly ? " (built with --host-only)" : ""}; a release needs every target (or pass --targets)`);
+  if (!opts.dist && info.version !== PKG.version) fail(`dist/ holds ${info.version}, package.json says ${PKG.version}`);
   if (!info.useCodeCache) fail("dist/ was built with --no-code-cache; releases use the code cache");
+  if (!WINDOWS.every((t) => info.windowsTargets?.includes(t))) fail("dist/ was built with --host-only or --skip-windows; a release needs the Windows executable");
   const check = spawnSync("sha256sum", ["--check", "--quiet", DIST_FILES.sums], { cwd: DIST, encoding: "utf8" });
   if (check.status !== 0) fail(`dist/SHA256SUMS does not match dist/: ${check.stdout}${check.stderr}`);
 
@@ -228,11 +322,7 @@ async function release(out) {
   const jobs = [];
   for (const arch of TARGETS) jobs.push(tarball(arch, out, stage), deb(arch, out, stage));
   for (const target of WINDOWS) jobs.push(zipball(target, out, stage));
-  const files = [
-    ...(await Promise.all(jobs)),
-    ...TARGETS.flatMap((a) => urlLayout("linux", ARCHES[a].deb, join(DIST, executableName(a)), out)),
-    ...WINDOWS.flatMap((t) => urlLayout(WINDOWS_TARGETS[t].os, WINDOWS_TARGETS[t].arch, join(DIST, WINDOWS_TARGETS[t].file), out, ".exe")),
-  ];
+  const files = [...(await Promise.all(jobs)), ...TARGETS.flatMap((a) => urlLayout(a, out)), ...WINDOWS.flatMap((t) => windowsUrlLayout(t, out))];
   const lines = files.map((f) => `${sha256(f)}  ${relative(out, f)}`).sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
   writeFileSync(join(out, "SHA256SUMS"), `${lines.join("\n")}\n`);
   rmSync(stage, { recursive: true, force: true });
@@ -240,7 +330,7 @@ async function release(out) {
 }
 
 const t0 = performance.now();
-const out = opts["out-dir"];
+const out = resolve(opts["out-dir"] ?? join(DIST, "release"));
 const lines = await release(out);
 console.log(`release: ${NAME} ${VERSION}, SOURCE_DATE_EPOCH=${EPOCH} (${new Date(EPOCH * 1000).toISOString()})`);
 for (const l of lines) {

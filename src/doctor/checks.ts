@@ -94,10 +94,17 @@ export function matchFindings(ours: CredentialProvider, all: CredentialProvider[
     } else if (/\/.*[*?]/.test(m)) {
       out.push({ status: "warn", check: "match-images", message: `${JSON.stringify(m)}: globs in the path are literal; only host labels take "*"` });
     } else if (m !== m.toLowerCase()) {
-      out.push({ status: "warn", check: "match-images", message: `${JSON.stringify(m)}: matching is case-sensitive; images are normally lower-case` });
+      // Deliberate when the lower-case form is listed too (the shipped configs do this for
+      // upper-case image names); a mistake when it is the only form.
+      out.push(
+        ours.matchImages.includes(m.toLowerCase())
+          ? { status: "ok", check: "match-images", message: `${JSON.stringify(m)} adds the upper-case spelling of ${JSON.stringify(m.toLowerCase())} (matching is case-sensitive)` }
+          : { status: "warn", check: "match-images", message: `${JSON.stringify(m)}: matching is case-sensitive; images are normally lower-case`, fix: `also list ${JSON.stringify(m.toLowerCase())}` },
+      );
     }
     const host = m.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split("/")[0]!;
-    if (!ECR_HOST.test(host.replace(/:\d+$/, ""))) {
+    // The plugin compares hosts case-insensitively (registry.ts), so an upper-case ECR pattern is still ECR.
+    if (!ECR_HOST.test(host.replace(/:\d+$/, "").toLowerCase())) {
       const aliased = aliases.some((a) => a.split("=")[0] === host);
       out.push(
         aliased

@@ -4,7 +4,7 @@ import { loadCredentialProviderConfig, type CredentialProvider } from "../kubele
 import { normalizeImageName } from "../kubelet/match.ts";
 import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginSetting, pluginSettingList } from "./checks.ts";
 import { extractCredentialFlags, readKubeletFlagsFile, type KubeletFlags } from "./kubelet-flags.ts";
-import { checkRuntime } from "./runtime.ts";
+import { checkRuntime, RUNTIME_PROFILES } from "./runtime.ts";
 import type { DoctorDeps, Finding } from "./types.ts";
 import { windowsAclFinding, windowsBinaryFindings, windowsKnownLocations } from "./windows.ts";
 
@@ -28,15 +28,17 @@ export interface DoctorOptions {
   offline: boolean;
   /** Node root: every node path (flags, config, bin dir, libs) is read under it. */
   root?: string;
+  /** Check the C runtime of this image instead of the files under the root (`talos`). */
+  runtime?: string;
 }
 
 export const DOCTOR_USAGE =
-  "usage: ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|none|FILE] [--image IMAGE] [--root DIR] [--json] [--offline]";
+  "usage: ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|none|FILE] [--image IMAGE] [--root DIR] [--runtime node|talos] [--json] [--offline]";
 
 /** Parse doctor argv (`--x v` or `--x=v`). @throws Error with a usage message on unknown or incomplete flags. */
 export function parseDoctorArgs(argv: string[]): DoctorOptions {
   const opts: DoctorOptions = { json: false, offline: false };
-  const valued: Record<string, keyof DoctorOptions> = { "--config": "config", "--bin-dir": "binDir", "--kubelet-flags": "kubeletFlags", "--image": "image", "--root": "root" };
+  const valued: Record<string, keyof DoctorOptions> = { "--config": "config", "--bin-dir": "binDir", "--kubelet-flags": "kubeletFlags", "--image": "image", "--root": "root", "--runtime": "runtime" };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf("=");
@@ -50,6 +52,8 @@ export function parseDoctorArgs(argv: string[]): DoctorOptions {
       (opts as unknown as Record<string, unknown>)[valued[name]!] = value;
     } else throw new Error(`unknown doctor argument ${JSON.stringify(raw)}`);
   }
+  if (opts.runtime === "node") delete opts.runtime;
+  else if (opts.runtime !== undefined && !RUNTIME_PROFILES[opts.runtime]) throw new Error(`--runtime must be node or ${Object.keys(RUNTIME_PROFILES).join(" or ")}`);
   return opts;
 }
 
@@ -195,7 +199,7 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
         return r.code === 0 ? r.stdout : undefined;
       };
   // glibc, the ELF interpreter and libstdc++ are Linux questions; the Windows executable needs none of them.
-  if (!windows) add(...(await checkRuntime(deps.fs, at, deps.executablePath, getconf)));
+  if (!windows) add(...(await checkRuntime(deps.fs, at, deps.executablePath, getconf, opts.runtime ? RUNTIME_PROFILES[opts.runtime] : undefined)));
 
   // 5. AWS.
   if (opts.offline) add({ status: "skip", check: "aws", message: "not checked (--offline)" });

@@ -6,6 +6,38 @@ export const MIN_GLIBC: readonly [number, number] = [2, 28];
 
 const LIB_DIRS = ["/lib64", "/usr/lib64", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/usr/lib"];
 
+/**
+ * Where the executable will run when that is not the file tree doctor reads. Talos: the kubelet,
+ * and so the plugin, runs in the siderolabs/kubelet image, built on
+ * `registry.k8s.io/build-image/debian-base:bookworm` (debian:bookworm-slim, dist-upgraded, minus
+ * bash, e2fsprogs, ncurses and tzdata; apt stays, and with it libstdc++6 and libgcc-s1), plus
+ * ca-certificates, libcap2, iptables, nftables, nfs-common and util-linux. Talos bind-mounts only
+ * /usr/local/lib/kubelet/credentialproviders of the extension into it, so an extension tree never
+ * holds a C runtime and is not where to look for one. Sources: siderolabs/kubelet `Dockerfile`
+ * @7128711f (BASE_IMAGE debian-base:bookworm-v1.0.7); kubernetes/release
+ * `images/build/debian-base/{Makefile,bookworm/Dockerfile.build}`; glibc of bookworm: 2.36.
+ */
+export interface RuntimeProfile {
+  describe: string;
+  glibc: [number, number];
+  /** Files the image has: ELF interpreters and libstdc++. */
+  files: readonly string[];
+}
+
+export const RUNTIME_PROFILES: Readonly<Record<string, RuntimeProfile>> = {
+  talos: {
+    describe: "the Talos kubelet image (siderolabs/kubelet, debian-base:bookworm)",
+    glibc: [2, 36],
+    files: [
+      "/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1",
+      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/aarch64-linux-gnu/libstdc++.so.6",
+    ],
+  },
+};
+
+/** Fix hint when a node's C runtime cannot run the executable: the project ships glibc builds only. */
+const GLIBC_NODE_FIX = "use a node with glibc >= 2.28 (Debian >= 10, Ubuntu >= 20.04, RHEL >= 8, AL2023, Talos); musl systems (Alpine) and EKS AL2 cannot run this build";
+
 /** What the executable's header says it needs. */
 export interface ExecutableNeeds {
   kind: "elf-static" | "elf-dynamic" | "script" | "unknown";
@@ -80,17 +112,39 @@ export async function findGlibcVersion(
   return { musl: false };
 }
 
+/** The runtime the check looks at: files under the node root, or a known image (--runtime). */
+interface RuntimeView {
+  has(path: string): Promise<boolean>;
+  glibc(): Promise<{ version?: [number, number]; musl: boolean; how?: string }>;
+  /** " in <image>" for a profile, "" for the node itself. */
+  where: string;
+}
+
+function nodeView(fs: DoctorFs, at: (p: string) => string, getconf: (() => Promise<string | undefined>) | undefined): RuntimeView {
+  return { has: (p) => exists(fs, at(p)), glibc: () => findGlibcVersion(fs, at, getconf), where: "" };
+}
+
+function profileView(profile: RuntimeProfile): RuntimeView {
+  return {
+    has: async (p) => profile.files.includes(p),
+    glibc: async () => ({ version: profile.glibc, musl: false, how: profile.describe }),
+    where: ` in ${profile.describe}`,
+  };
+}
+
 /**
- * The `runtime` check: the executable's interpreter exists on this node (Talos' kubelet
- * container lacks most; a missing one fails with "no such file or directory"), glibc >= 2.28
- * and libstdc++ when a dynamic executable needs them.
+ * The `runtime` check: the executable's interpreter exists where it will run (a missing one fails
+ * with "no such file or directory"), glibc >= 2.28 and libstdc++ when a dynamic executable needs
+ * them. With `profile`, "where it will run" is that image (Talos), not the files under the root.
  */
 export async function checkRuntime(
   fs: DoctorFs,
   at: (p: string) => string,
   executablePath: string,
   getconf: (() => Promise<string | undefined>) | undefined,
+  profile?: RuntimeProfile,
 ): Promise<Finding[]> {
+  const view = profile ? profileView(profile) : nodeView(fs, at, getconf);
   const out: Finding[] = [];
   const check = "runtime";
   let needs: ExecutableNeeds = { kind: "unknown", needsLibstdcxx: false };
@@ -101,18 +155,18 @@ export async function checkRuntime(
   }
   if (needs.kind === "elf-static") out.push({ status: "ok", check, message: "static executable: no interpreter or libc needed" });
   if (needs.interpreter) {
-    if (await exists(fs, at(needs.interpreter))) out.push({ status: "ok", check, message: `interpreter ${needs.interpreter} is present` });
+    if (await view.has(needs.interpreter)) out.push({ status: "ok", check, message: `interpreter ${needs.interpreter} is present${view.where}` });
     else {
       out.push({
         status: "fail",
         check,
-        message: `interpreter ${needs.interpreter} of ${executablePath} is missing; exec fails with "no such file or directory"`,
-        fix: "install a build linked for this node (a static build for Talos or musl systems)",
+        message: `interpreter ${needs.interpreter} of ${executablePath} is missing${view.where}; exec fails with "no such file or directory"`,
+        fix: needs.kind === "script" ? `install ${needs.interpreter}, or use the release executable (no interpreter script)` : GLIBC_NODE_FIX,
       });
     }
   }
   if (needs.kind === "elf-static") return out;
-  const glibc = await findGlibcVersion(fs, at, getconf);
+  const glibc = await view.glibc();
   const needsGlibc = needs.kind === "elf-dynamic" && !needs.interpreter?.includes("musl");
   if (glibc.version) {
     const v = `${glibc.version[0]}.${glibc.version[1]}`;
@@ -122,7 +176,7 @@ export async function checkRuntime(
         status: needsGlibc ? "fail" : "warn",
         check,
         message: `glibc ${v} is older than 2.28, which the Node.js runtime needs (GLIBC_2.28 not found)`,
-        fix: "use a node image with glibc >= 2.28 (AL2023, not AL2) or a static build",
+        fix: GLIBC_NODE_FIX,
       });
     }
   } else {
@@ -130,19 +184,19 @@ export async function checkRuntime(
       status: needsGlibc ? "fail" : "warn",
       check,
       message: glibc.musl ? "this node uses musl libc; the glibc-linked executable cannot run" : "glibc not found (no getconf, no libc.so.6)",
-      fix: "use a static build of ecr-credential-provider",
+      fix: GLIBC_NODE_FIX,
     });
   }
   if (needs.needsLibstdcxx || needs.kind !== "elf-dynamic") {
     let found: string | undefined;
-    for (const dir of LIB_DIRS) if (!found && (await exists(fs, at(`${dir}/libstdc++.so.6`)))) found = `${dir}/libstdc++.so.6`;
-    if (found) out.push({ status: "ok", check, message: `libstdc++ present (${found})` });
+    for (const dir of LIB_DIRS) if (!found && (await view.has(`${dir}/libstdc++.so.6`))) found = `${dir}/libstdc++.so.6`;
+    if (found) out.push({ status: "ok", check, message: `libstdc++ present (${found})${view.where}` });
     else {
       out.push({
         status: needs.needsLibstdcxx ? "fail" : "warn",
         check,
-        message: "libstdc++.so.6 not found",
-        fix: "install libstdc++ (dnf install libstdc++ / apt-get install libstdc++6) or use a static build",
+        message: `libstdc++.so.6 not found${view.where}`,
+        fix: "install libstdc++ (apt-get install libstdc++6 / dnf install libstdc++), or on a glibc >= 2.36 host copy optional/ecr-credential-provider-libs/ from the release tarball next to the executable",
       });
     }
   }

@@ -2,18 +2,16 @@
 // bare Debian minbase chroot with and without libstdc++/libgcc_s. Needs root and debootstrap
 // (scripts/ci-deps.sh); the chroot is cached under .cache/debootstrap/. Assumes `npm run build`.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { aptMirror, chrootSkip, have, minbaseRoot, runInChroot, scratchRoot, sh } from "../helpers/debian-root.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const DIST = join(ROOT, "dist");
 const NAME = "ecr-credential-provider";
 const LIBS_DIR = `${NAME}-libs`;
-const CACHE = join(ROOT, ".cache", "debootstrap");
 const ARCH = process.arch === "arm64" ? "arm64" : "x64";
-const DEB_ARCH = ARCH === "arm64" ? "arm64" : "amd64";
 const TRIPLET = ARCH === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
 const EXE = join(DIST, `${NAME}-linux-${ARCH}`);
 const LIBS = join(DIST, "minimal-host-libs", `linux-${ARCH}`);
@@ -22,11 +20,6 @@ const LIBS = join(DIST, "minimal-host-libs", `linux-${ARCH}`);
 const EXPECTED_NEEDED = ["libdl.so.2", "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1", "libpthread.so.0", "libc.so.6"];
 const GLIBC_FLOOR = "2.28";
 
-function sh(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input ?? "", env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 32 << 20 });
-  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
-}
-const have = (cmd: string) => sh("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const versionSort = (a: string, b: string) => {
   const pa = a.split(".").map(Number), pb = b.split(".").map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
@@ -37,62 +30,6 @@ function glibcNeeded(file: string): string {
   const out = sh("objdump", ["-T", file]).stdout;
   const versions = [...new Set([...out.matchAll(/GLIBC_(\d+\.\d+(?:\.\d+)?)/g)].map((m) => m[1]!))].sort(versionSort);
   return versions.at(-1) ?? "none";
-}
-
-/** The Debian mirror and suite apt uses on this machine (debian.sources or sources.list). */
-function aptMirror(): { mirror: string; suite: string } {
-  let mirror = "http://deb.debian.org/debian";
-  for (const f of ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]) {
-    if (!existsSync(f)) continue;
-    const text = readFileSync(f, "utf8");
-    const m = /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+\S+\s+main/m.exec(text);
-    if (m) { mirror = m[1]!; break; }
-  }
-  const osr = existsSync("/etc/os-release") ? readFileSync("/etc/os-release", "utf8") : "";
-  const suite = /^VERSION_CODENAME=(\w+)/m.exec(osr)?.[1] ?? "bookworm";
-  return { mirror, suite };
-}
-
-/** A cached Debian minbase root for `suite`; made once with debootstrap (~30 s), then reused. */
-function minbaseRoot(suite: string, mirror: string): string {
-  const dir = join(CACHE, `${suite}-minbase-${DEB_ARCH}`);
-  if (existsSync(join(dir, ".complete"))) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(CACHE, { recursive: true });
-  const r = sh("debootstrap", ["--variant=minbase", `--arch=${DEB_ARCH}`, suite, tmp, mirror], { timeout: 600_000 });
-  if (r.status !== 0) {
-    // Say why: most often the mirror is unreachable (no network, proxy, DNS) or the suite has moved to the archive.
-    const probe = sh("sh", ["-c", `getent hosts ${new URL(mirror).hostname} || echo "DNS lookup failed"`]).stdout.trim();
-    rmSync(tmp, { recursive: true, force: true });
-    assert.fail(`debootstrap ${suite} from ${mirror} failed (exit ${r.status}).\nDNS: ${probe}\n${(r.stdout + r.stderr).split("\n").slice(-15).join("\n")}`);
-  }
-  writeFileSync(join(tmp, ".complete"), `${suite} ${mirror}\n`);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  return dir;
-}
-
-/** A throwaway copy of `base` (hard links, so it is instant and the cache stays untouched). */
-function scratchRoot(base: string, label: string): string {
-  const dir = join(ROOT, ".cache", "portability", `${label}-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, ".."), { recursive: true });
-  const r = sh("cp", ["-al", base, dir]);
-  assert.equal(r.status, 0, `cp -al failed: ${r.stderr}`);
-  return dir;
-}
-
-/**
- * Runs the executable inside `root` with a clean environment, in a private mount namespace
- * that has /proc (the dynamic loader reads /proc/self/exe to expand $ORIGIN).
- */
-function runInChroot(root: string, exe: string, args: string[]) {
-  // sh, not bash: bash reads ~/.bashrc when its stdin is a socket, as node's pipes are.
-  const script = 'root=$1 exe=$2; shift 2; mount -t proc proc "$root/proc" && exec chroot "$root" "$exe" "$@"';
-  return sh("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", root, exe, ...args], {
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
-  });
 }
 
 /** Installs the executable at /opt/ecp/ecr-credential-provider in `root`, optionally with the libs beside it. */
@@ -137,12 +74,7 @@ describe("linkage of the built executable", { skip: notBuilt || (!have("readelf"
   });
 });
 
-const rootSkip =
-  notBuilt ||
-  (process.getuid?.() !== 0 && "needs root (chroot, mount)") ||
-  (!have("debootstrap") && "debootstrap missing: run `bash scripts/ci-deps.sh`") ||
-  (!have("unshare") && "unshare (util-linux) missing") ||
-  false;
+const rootSkip = notBuilt || chrootSkip();
 
 describe("runs in a Debian minbase chroot", { skip: rootSkip, timeout: 900_000 }, () => {
   const { mirror, suite } = aptMirror();

@@ -177,3 +177,67 @@ describe("doctor's exit codes", () => {
     assert.equal(DOCTOR_EXIT.ok, EXIT.ok);
   });
 });
+
+describe("matchImages case", () => {
+  const provider = (matchImages: string[]) => ({ name: "ecr-credential-provider", matchImages, defaultCacheDuration: "12h", apiVersion: "credentialprovider.kubelet.k8s.io/v1", args: [], env: [] }) as any;
+  it("an upper-case pattern alone is a warning (lower-case images would not match it)", async () => {
+    const { matchFindings } = await import("../../../src/doctor/checks.ts");
+    const p = provider(["*.DKR.ECR.*.AMAZONAWS.COM"]);
+    const f = matchFindings(p, [p], undefined, []);
+    assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["warn match-images"]);
+  });
+  it("an upper-case pattern beside its lower-case form is deliberate, and still an ECR host", async () => {
+    const { matchFindings } = await import("../../../src/doctor/checks.ts");
+    const p = provider(["*.dkr.ecr.*.amazonaws.com", "*.DKR.ECR.*.AMAZONAWS.COM"]);
+    const f = matchFindings(p, [p], undefined, []);
+    assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["ok match-images"]);
+  });
+});
+
+describe("runtime: the Talos kubelet image, not the extension tree", () => {
+  /** A minimal 64-bit ELF with a PT_INTERP, needing libstdc++ (what the release executable looks like to doctor). */
+  const elf = (interp: string) => {
+    const b = Buffer.alloc(256);
+    b.writeUInt32BE(0x7f454c46, 0);
+    b[4] = 2;
+    b[5] = 1;
+    b.writeBigUInt64LE(64n, 32);
+    b.writeUInt16LE(56, 54);
+    b.writeUInt16LE(1, 56);
+    b.writeUInt32LE(3, 64);
+    b.writeBigUInt64LE(128n, 72);
+    b.writeBigUInt64LE(BigInt(interp.length + 1), 96);
+    b.write(interp, 128, "latin1");
+    b.write("libstdc++.so.6", 200, "latin1");
+    return b.toString("latin1");
+  };
+  const TALOS_BIN = "/rootfs/usr/local/lib/kubelet/credentialproviders";
+  // What install.sh --distro talos --root ext builds: no C runtime anywhere in it.
+  const ext = () => ({ "/credential-provider-config.yaml": config(), [`${TALOS_BIN}/ecr-credential-provider`]: { content: elf("/lib64/ld-linux-x86-64.so.2"), mode: 0o755 } });
+  const run = async (argv: string[]) => {
+    const { deps, lines } = makeDeps({ files: ext(), kubelet: undefined });
+    deps.executablePath = `${TALOS_BIN}/ecr-credential-provider`;
+    const code = await runDoctor([...argv, "--config", "/credential-provider-config.yaml", "--bin-dir", TALOS_BIN, "--offline", "--json"], deps);
+    return { code, checks: (JSON.parse(lines.join("\n")) as { checks: Finding[] }).checks.filter((f) => f.check === "runtime") };
+  };
+  it("the extension tree itself has no loader, glibc or libstdc++ (what made install.sh refuse the Talos build)", async () => {
+    const { code, checks } = await run([]);
+    assert.equal(code, DOCTOR_EXIT.failed);
+    assert.ok(checks.some((f) => f.status === "fail" && /ld-linux-x86-64/.test(f.message)));
+  });
+  it("--runtime talos checks against debian-base:bookworm: loader, glibc 2.36, libstdc++ are there", async () => {
+    const { code, checks } = await run(["--runtime", "talos"]);
+    assert.equal(code, 0, JSON.stringify(checks));
+    assert.deepEqual(checks.map((f) => f.status), ["ok", "ok", "ok"]);
+    assert.match(checks[1]!.message, /glibc 2\.36/);
+  });
+  it("no fix hint recommends a static build (the project makes none)", async () => {
+    const { checks } = await run([]);
+    for (const f of checks) assert.doesNotMatch(f.fix ?? "", /static/);
+  });
+  it("refuses an unknown --runtime", async () => {
+    const { deps, lines } = makeDeps();
+    assert.equal(await runDoctor(["--runtime", "alpine"], deps), DOCTOR_EXIT.usage);
+    assert.match(lines.join("\n"), /--runtime must be node or talos/);
+  });
+});
