@@ -52,8 +52,6 @@ const { values: opts } = parseArgs({
 });
 const DIST = opts.dist ? resolve(opts.dist) : join(ROOT, "dist");
 const ALL_TARGETS = Object.keys(ARCHES);
-/** Windows targets (WINDOWS_TARGETS in build.mjs): in every full release; not with --targets (tests of the Linux packages). */
-const WINDOWS = opts.targets ? [] : Object.keys(WINDOWS_TARGETS);
 const TARGETS = opts.targets
   ? opts.targets.split(",").map((t) => {
       const arch = ALL_TARGETS.find((a) => `linux-${goArch(a)}` === t.trim());
@@ -265,6 +263,8 @@ const INFO = existsSync(join(DIST, DIST_FILES.buildInfo)) ? JSON.parse(readFileS
 if (!INFO) fail(`${relative(ROOT, DIST)}/ is not built: run \`node build.mjs\` first (npm run release does both)`);
 /** The version of the build being packaged (package.json's, unless --dist names a test build). */
 const VERSION = INFO.version;
+/** Windows targets (WINDOWS_TARGETS in build.mjs): all of them in a full release; with --targets, those the build has. */
+const WINDOWS = opts.targets ? (INFO.windowsTargets ?? []) : Object.keys(WINDOWS_TARGETS);
 
 /**
  * ecr-credential-provider-<version>-windows-amd64.zip: one top directory with the .exe, install.ps1,
