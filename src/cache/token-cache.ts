@@ -56,6 +56,11 @@ export interface TokenCacheOptions {
   signal: AbortSignal;
   /** How long to wait for another process's fetch before fetching ourselves. */
   lockWaitMs?: number;
+  /**
+   * On Windows (set by main.ts): icacls.exe's full path. Switches to ACLs instead of modes, rename
+   * retries on sharing errors, no directory fsync (see docs/windows.md).
+   */
+  windowsIcacls?: string;
   /** This process's id, written into the lock. */
   pid: number;
   /** Whether the process holding a lock is alive (cli/main.ts: kill(pid, 0)). */
@@ -86,11 +91,16 @@ export function entryName(key: string): string {
 export async function openTokenCache(opts: TokenCacheOptions): Promise<TokenStore | undefined> {
   const { dir, log } = opts;
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (opts.windowsIcacls) {
+      // Modes mean nothing on NTFS: the directory gets an ACL instead (see createWindowsCacheDir).
+      if (!fs.existsSync(dir)) await createWindowsCacheDir(dir, opts.windowsIcacls, opts.pid);
+    } else {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
     const st = fs.statSync(dir);
     if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
     // Tokens are credentials: nobody but the owner may list or read the directory.
-    if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+    if (!opts.windowsIcacls && (st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK | fs.constants.X_OK);
   } catch (err) {
     log.warn(`token cache disabled: cannot use ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); every run will call ECR`);
@@ -183,15 +193,18 @@ class DiskTokenCache implements TokenStore {
       } finally {
         fs.closeSync(fd);
       }
-      fs.renameSync(tmp, file);
+      await renameWithRetries(tmp, file, this.o.windowsIcacls !== undefined);
       this.o.log.debug("cache write", { file: path.basename(file), expiresAt: entry.expiresAt });
-      const dfd = fs.openSync(this.o.dir, "r");
-      try {
-        fs.fsyncSync(dfd);
-      } catch {
-        // some file systems refuse fsync on a directory; the rename is still atomic
-      } finally {
-        fs.closeSync(dfd);
+      // Windows has no directory fsync (NTFS journals the rename itself) and refuses to open a directory as a file.
+      if (!this.o.windowsIcacls) {
+        const dfd = fs.openSync(this.o.dir, "r");
+        try {
+          fs.fsyncSync(dfd);
+        } catch {
+          // some file systems refuse fsync on a directory; the rename is still atomic
+        } finally {
+          fs.closeSync(dfd);
+        }
       }
     } catch (err) {
       unlinkQuietly(tmp);
@@ -218,8 +231,11 @@ class DiskTokenCache implements TokenStore {
         let held: boolean;
         try {
           held = takeLock(lock, pid, now());
-        } catch {
-          return { owned: false }; // cannot lock here: fetch without it
+        } catch (err) {
+          // On Windows a lock being deleted while someone still has it open is "delete pending":
+          // creating it again fails with EPERM/EACCES/EBUSY for a moment. That is "held", not "cannot lock".
+          if (!(this.o.windowsIcacls && isSharingError((err as NodeJS.ErrnoException).code))) return { owned: false }; // cannot lock here: fetch without it
+          held = false;
         }
         if (held) {
           // Someone may have refreshed between our read and our lock.
@@ -294,6 +310,62 @@ export function lockIsStale(lock: string, isAlive: (pid: number) => boolean, now
   } catch (err) {
     // Gone already (released) is not stale; unreadable garbage is.
     return (err as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+}
+
+/** Errors Windows gives while another process has the file open (or antivirus scans it). */
+function isSharingError(code: string | undefined): boolean {
+  return code === "EPERM" || code === "EACCES" || code === "EBUSY";
+}
+
+/** Replace attempts and the pause before each retry: ~0.3 s in all, well inside a run's budget. */
+const RENAME_RETRY_MS = [10, 20, 40, 80, 150];
+
+/**
+ * rename(tmp, file), retried while Windows refuses to replace a file another process has open
+ * (a reader between open and close, a scanner). Readers do a single readFile, so the window is
+ * short; when it does not close, the caller skips this write (the cache is an optimisation).
+ * Never retried on POSIX, where rename replaces open files.
+ */
+export async function renameWithRetries(tmp: string, file: string, windows: boolean, rename: (a: string, b: string) => void = fs.renameSync): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rename(tmp, file);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!windows || !isSharingError(code) || attempt >= RENAME_RETRY_MS.length) throw err;
+      await new Promise((resolve) => setTimeout(resolve, RENAME_RETRY_MS[attempt]));
+    }
+  }
+}
+
+/**
+ * Creates the Windows cache directory with an ACL that lets only LocalSystem (S-1-5-18) and
+ * BUILTIN\Administrators (S-1-5-32-544) in, inheritance removed (under %ProgramData% the inherited
+ * ACL lets every user read). Made under a temporary name and renamed into place once restricted,
+ * so no token is ever written into a readable directory, even by a concurrent first run.
+ * SIDs, not names: names are localised. Throws when icacls fails: then no cache rather than a readable one.
+ */
+async function createWindowsCacheDir(dir: string, icacls: string, pid: number): Promise<void> {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = `${dir}.${pid}.tmp`;
+  fs.mkdirSync(tmp);
+  try {
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(icacls, [tmp, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"], {
+      windowsHide: true,
+      timeout: 10_000,
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw Object.assign(new Error(`icacls exited ${r.status ?? r.error?.message}`), { code: "EACL" });
+    try {
+      fs.renameSync(tmp, dir);
+    } catch (err) {
+      if (!fs.existsSync(dir)) throw err; // a concurrent first run won: use its directory
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -26,6 +26,13 @@ async function runSelf(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
+/** On Windows the cache is protected with icacls (by full path: never whatever PATH finds first). */
+function windowsCacheOptions(): { windowsIcacls?: string } {
+  if (process.platform !== "win32") return {};
+  const systemRoot = (process.env["SystemRoot"] || "C:\\Windows").replace(/\\+$/, "");
+  return { windowsIcacls: `${systemRoot}\\System32\\icacls.exe` };
+}
+
 /** Whether a process exists (a lock holder that was SIGKILLed does not): kill(pid, 0); EPERM means it exists as another user. */
 function processIsAlive(pid: number): boolean {
   try {
@@ -46,6 +53,7 @@ async function main(): Promise<void> {
     {
       argv: process.argv.slice(2),
       env: process.env,
+      platform: process.platform,
       now: () => new Date(),
       version,
       stdinIsTTY: process.stdin.isTTY === true,
@@ -60,6 +68,7 @@ async function main(): Promise<void> {
           isAlive: processIsAlive,
           random: Math.random,
           lockWaitMs: lockWaitFor(config.timeoutMs),
+          ...windowsCacheOptions(),
         }),
       loadReport: (): Record<string, string> => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
@@ -84,6 +93,7 @@ async function main(): Promise<void> {
         const deps = lazy.createNodeDoctorDeps({
           env: process.env,
           executablePath: process.execPath,
+          platform: process.platform,
           write: (line) => writeStdout(line + "\n"),
           probe: (image, provider) => lazy.probeImage(image, provider, process.env, runSelf),
         });

@@ -1,10 +1,21 @@
 // Command line and environment → one frozen Config. The only module that reads environment variables.
 
 import { ConfigError } from "./errors.ts";
-import { DEFAULT_CACHE_DIR, DOCTOR_OPTIONS, ENV_RA_PASSPHRASE, FLAGS, envName, splitList } from "./flags.ts";
+import { DOCTOR_OPTIONS, ENV_RA_PASSPHRASE, FLAGS, defaultCacheDir, envName, splitList } from "./flags.ts";
 import { GoDurationError, parseGoDuration } from "./go-duration.ts";
 
-export { DEFAULT_CACHE_DIR, DOCTOR_OPTIONS, ENV_PREFIX, ENV_RA_PASSPHRASE, FLAGS, envName, type FlagKind, type FlagSpec } from "./flags.ts";
+export {
+  DEFAULT_CACHE_DIR,
+  DEFAULT_WINDOWS_CACHE_DIR,
+  defaultCacheDir,
+  DOCTOR_OPTIONS,
+  ENV_PREFIX,
+  ENV_RA_PASSPHRASE,
+  FLAGS,
+  envName,
+  type FlagKind,
+  type FlagSpec,
+} from "./flags.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
 /**
@@ -117,22 +128,22 @@ const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
  * bad values and incomplete Roles Anywhere settings are ConfigErrors (exit 3). A positional
  * `get-credentials` is accepted and ignored: configs written for other plugins pass it.
  */
-export function readConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+export function readConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform = "linux"): Config {
   const flags = new Map<string, string[]>();
   const positional: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--version" || arg === "-v" || (arg === "version" && positional.length === 0)) return freeze(base(env, flags, "version", []));
+    if (arg === "--version" || arg === "-v" || (arg === "version" && positional.length === 0)) return freeze(base(platform, env, flags, "version", []));
     if (arg === "--help" || arg === "-h" || (arg === "help" && positional.length === 0)) {
       help = true;
       continue;
     }
     if (arg === "doctor" && positional.length === 0) {
       const rest = argv.slice(i + 1);
-      if (rest.some((a) => a === "--help" || a === "-h")) return freeze({ ...base(env, flags, "help", []), helpTopic: "doctor" });
+      if (rest.some((a) => a === "--help" || a === "-h")) return freeze({ ...base(platform, env, flags, "help", []), helpTopic: "doctor" });
       checkDoctorArgs(rest);
-      return freeze(base(env, flags, "doctor", rest));
+      return freeze(base(platform, env, flags, "doctor", rest));
     }
     if (arg === "--") {
       positional.push(...argv.slice(i + 1));
@@ -162,7 +173,7 @@ export function readConfig(argv: readonly string[], env: Readonly<Record<string,
   }
   const [first, ...rest] = positional;
   const topic: HelpTopic | undefined = first === "check" || first === "cache" ? first : undefined;
-  if (help) return freeze({ ...base(env, flags, "help", []), ...(topic ? { helpTopic: topic } : {}) });
+  if (help) return freeze({ ...base(platform, env, flags, "help", []), ...(topic ? { helpTopic: topic } : {}) });
   if (first === "check") {
     if (rest.length === 0 || (rest.length === 1 && rest[0]!.trim() === "")) {
       throw new ConfigError(
@@ -171,11 +182,11 @@ export function readConfig(argv: readonly string[], env: Readonly<Record<string,
       );
     }
     if (rest.length !== 1) throw new ConfigError("bad_usage", `check takes one IMAGE, got ${rest.length} (see check --help)`);
-    return freeze(base(env, flags, "check", rest));
+    return freeze(base(platform, env, flags, "check", rest));
   }
-  if (first === "cache") return freeze(base(env, flags, "cache", rest));
+  if (first === "cache") return freeze(base(platform, env, flags, "cache", rest));
   // Anything else positional (`get-credentials`, a cloud-config path from other plugins' configs) is ignored.
-  return freeze(base(env, flags, "plugin", []));
+  return freeze(base(platform, env, flags, "plugin", []));
 }
 
 /** doctor's arguments against DOCTOR_OPTIONS: an unknown option is a configuration error here too (exit 3). */
@@ -194,7 +205,13 @@ function freeze(c: Config): Config {
   return Object.freeze(c);
 }
 
-function base(env: Readonly<Record<string, string | undefined>>, flags: Map<string, string[]>, command: Command, commandArgs: readonly string[]): Config {
+function base(
+  platform: NodeJS.Platform,
+  env: Readonly<Record<string, string | undefined>>,
+  flags: Map<string, string[]>,
+  command: Command,
+  commandArgs: readonly string[],
+): Config {
   const get = (name: string): string | undefined => {
     const v = flags.get(name);
     if (v !== undefined) return v[v.length - 1];
@@ -249,7 +266,7 @@ function base(env: Readonly<Record<string, string | undefined>>, flags: Map<stri
     attemptTimeoutMs: Math.min(DEFAULT_ATTEMPT_TIMEOUT_MS, timeoutMs),
     connectTimeoutMs: Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
-    cacheDir: get("cache-dir") ?? DEFAULT_CACHE_DIR,
+    cacheDir: get("cache-dir") ?? defaultCacheDir(env, platform),
     noCache: bool("no-cache"),
     ...(ecrRoleArn ? { ecrRoleArn } : {}),
     ...(rolesAnywhere ? { rolesAnywhere } : {}),

@@ -5,6 +5,18 @@ export const ENV_PREFIX = "ECR_CREDENTIAL_PROVIDER_";
 
 /** Default cache directory: node-wide, root-owned, survives kubelet restarts (FHS /var/cache). */
 export const DEFAULT_CACHE_DIR = "/var/cache/ecr-credential-provider";
+/** Windows default, under %ProgramData% (what services use for machine-wide data). */
+export const DEFAULT_WINDOWS_CACHE_DIR = "%ProgramData%\\ecr-credential-provider\\cache";
+
+/**
+ * The default cache directory on this platform. On Windows the kubelet's environment (which the
+ * plugin inherits) carries ProgramData; a service without it falls back to C:\ProgramData.
+ */
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string {
+  if (platform !== "win32") return DEFAULT_CACHE_DIR;
+  const base = (env["ProgramData"] || env["PROGRAMDATA"] || env["ALLUSERSPROFILE"] || "C:\\ProgramData").replace(/[\\/]+$/, "");
+  return `${base}\\ecr-credential-provider\\cache`;
+}
 /** Passphrase of an encrypted Roles Anywhere key, as a value: env or file only, never a flag. */
 export const ENV_RA_PASSPHRASE = `${ENV_PREFIX}ROLES_ANYWHERE_PRIVATE_KEY_PASSPHRASE`;
 
@@ -27,7 +39,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token",
   },
   timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 55s; the kubelet kills at 60s)" },
-  "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
+  "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR}; Windows ${DEFAULT_WINDOWS_CACHE_DIR})` },
   "no-cache": { kind: "bool", help: "do not read or write the token cache" },
   "roles-anywhere-certificate": { kind: "string", help: "IAM Roles Anywhere: leaf certificate PEM file" },
   "roles-anywhere-private-key": { kind: "string", help: "IAM Roles Anywhere: private key PEM file (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8)" },

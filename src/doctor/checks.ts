@@ -69,9 +69,10 @@ export async function binaryFindings(fs: DoctorFs, at: (p: string) => string, bi
 }
 
 /** The `provider-name` check: some provider is named like this executable's file name. */
-export function nameFindings(executablePath: string, providers: CredentialProvider[]): Finding[] {
-  const base = executablePath.split("/").pop() ?? executablePath;
-  if (providers.some((p) => p.name === base)) return [{ status: "ok", check: "provider-name", message: `provider ${JSON.stringify(base)} matches this executable's file name` }];
+export function nameFindings(executablePath: string, providers: CredentialProvider[], windows = false): Finding[] {
+  const base = executablePath.split(windows ? /[\\/]/ : "/").pop() ?? executablePath;
+  // Windows: the kubelet (>= 1.30) finds `<name>.exe` for a provider named `<name>`.
+  if (providers.some((p) => p.name === base || (windows && `${p.name}.exe`.toLowerCase() === base.toLowerCase()))) return [{ status: "ok", check: "provider-name", message: `provider ${JSON.stringify(base)} matches this executable's file name` }];
   return [
     {
       status: "fail",

@@ -1,12 +1,14 @@
 // The `doctor` subcommand: checks a node's kubelet wiring, config, files, runtime and AWS access, one line per check.
 import { helpText } from "../cli/help.ts";
 import { DOCTOR_OPTIONS } from "../core/config.ts";
+import { defaultCacheDir } from "../core/flags.ts";
 import { loadCredentialProviderConfig, type CredentialProvider } from "../kubelet/config.ts";
 import { normalizeImageName } from "../kubelet/match.ts";
 import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginSetting, pluginSettingList } from "./checks.ts";
 import { extractCredentialFlags, readKubeletFlagsFile, type KubeletFlags } from "./kubelet-flags.ts";
 import { checkRuntime, RUNTIME_PROFILES } from "./runtime.ts";
 import type { DoctorDeps, Finding } from "./types.ts";
+import { windowsAclFinding, windowsBinaryFindings, windowsKnownLocations } from "./windows.ts";
 
 export type { CommandResult, DoctorDeps, DoctorFs, DoctorStat, Finding, ProbeProvider, ProbeResult } from "./types.ts";
 export { createNodeDoctorDeps, readKubeletCommandLine } from "./node-deps.ts";
@@ -91,6 +93,7 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
     deps.write(`${(e as Error).message}\n${DOCTOR_USAGE}`);
     return DOCTOR_EXIT.usage;
   }
+  const windows = deps.platform === "win32";
   const root = opts.root?.replace(/\/+$/, "");
   const at = (p: string) => (root ? `${root}${p.startsWith("/") ? "" : "/"}${p}` : p);
   const findings: Finding[] = [];
@@ -102,6 +105,7 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
   if (flagsMode === "auto") {
     const argvK = await deps.kubeletCommandLine().catch(() => undefined);
     if (argvK) flags = { argv: argvK, origin: "the running kubelet", notes: [] };
+    else if (windows) add({ status: "warn", check: "kubelet-flags", message: "no kubelet service found (HKLM\\SYSTEM\\CurrentControlSet\\Services\\kubelet ImagePath)", fix: "pass --kubelet-flags FILE (a file holding the kubelet's command line, e.g. the BINARY_PATH_NAME of `sc.exe qc kubelet`) or --config and --bin-dir" });
     else add({ status: "warn", check: "kubelet-flags", message: "no running kubelet found", fix: "pass --kubelet-flags FILE (e.g. the output of `systemctl cat kubelet`)" });
   } else if (flagsMode !== "none") {
     try {
@@ -114,7 +118,8 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
   if (flags) {
     for (const n of flags.notes) add({ status: n.status, check: "kubelet-flags", message: n.message, fix: n.fix });
     const cf = extractCredentialFlags(flags.argv);
-    const kubeletBin = flags.argv[0] && /(^|\/)kubelet$/.test(flags.argv[0]) ? flags.argv[0] : undefined;
+    // On Windows the kubelet may run under a service host (EKS-WindowsServiceHost.exe kubelet "…\kubelet.exe" …).
+    const kubeletBin = windows ? flags.argv.find((a) => /(^|[\\/])kubelet\.exe$/i.test(a)) : flags.argv[0] && /(^|\/)kubelet$/.test(flags.argv[0]) ? flags.argv[0] : undefined;
     if (kubeletBin) {
       const r = await deps.runCommand(at(kubeletBin), ["--version"]).catch(() => undefined);
       kubeletVersion = r && r.code === 0 ? parseKubeletVersion(r.stdout) : undefined;
@@ -146,7 +151,7 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
     opts.binDir ??= cf.binDir;
   }
   if (!opts.config || !opts.binDir) {
-    for (const loc of KNOWN_LOCATIONS) {
+    for (const loc of windows ? windowsKnownLocations(deps.env) : KNOWN_LOCATIONS) {
       const ok = await deps.fs.stat(at(loc.config)).then(() => true, () => false);
       if (ok) {
         opts.config ??= loc.config;
@@ -169,19 +174,27 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
     add(...configFindings(loaded));
     const providers = loaded.config?.providers ?? [];
     if (loaded.config) {
-      if (opts.binDir) add(...(await binaryFindings(deps.fs, at, opts.binDir, providers)));
+      if (opts.binDir && windows) add(...(await windowsBinaryFindings(deps.fs, at(opts.binDir), providers, kubeletVersion)));
+      else if (opts.binDir) add(...(await binaryFindings(deps.fs, at, opts.binDir, providers)));
       else add({ status: "fail", check: "provider-binary", message: "no bin dir: pass --bin-dir or --kubelet-flags" });
-      add(...nameFindings(deps.executablePath, providers));
-      const base = deps.executablePath.split("/").pop();
-      ours = providers.find((p) => p.name === base) ?? providers.find((p) => p.name === "ecr-credential-provider") ?? providers[0];
+      add(...nameFindings(deps.executablePath, providers, windows));
+      const base = deps.executablePath.split(windows ? /[\\/]/ : "/").pop();
+      ours = providers.find((p) => p.name === base || (windows && `${p.name}.exe` === base)) ?? providers.find((p) => p.name === "ecr-credential-provider") ?? providers[0];
       if (ours) add(...matchFindings(ours, providers, opts.image, pluginSettingList(ours, deps.env, "registry-alias")));
     }
   }
 
   // 3. Files the plugin reads or writes.
-  add(...(await keyFileFindings(deps.fs, at, pluginSetting(ours, deps.env, "roles-anywhere-private-key"))));
+  const keyPath = pluginSetting(ours, deps.env, "roles-anywhere-private-key");
   const noCache = ours?.args.includes("--no-cache") || /^(1|true|yes)$/i.test(pluginSetting(ours, deps.env, "no-cache") ?? "");
-  add(...(await cacheFindings(deps.fs, at, pluginSetting(ours, deps.env, "cache-dir"), noCache)));
+  if (windows) {
+    if (keyPath) add(windowsAclFinding("roles-anywhere-key", keyPath.replace(/[\\/][^\\/]*$/, ""), "the private key"));
+    if (noCache) add({ status: "ok", check: "cache-dir", message: "token cache disabled (--no-cache)" });
+    else add(windowsAclFinding("cache-dir", pluginSetting(ours, deps.env, "cache-dir") || defaultCacheDir(deps.env, "win32"), "the token cache"));
+  } else {
+    add(...(await keyFileFindings(deps.fs, at, keyPath)));
+    add(...(await cacheFindings(deps.fs, at, pluginSetting(ours, deps.env, "cache-dir"), noCache)));
+  }
 
   // 4. Runtime.
   const getconf = root
@@ -190,7 +203,8 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
         const r = await deps.runCommand("getconf", ["GNU_LIBC_VERSION"]);
         return r.code === 0 ? r.stdout : undefined;
       };
-  add(...(await checkRuntime(deps.fs, at, deps.executablePath, getconf, opts.runtime ? RUNTIME_PROFILES[opts.runtime] : undefined)));
+  // glibc, the ELF interpreter and libstdc++ are Linux questions; the Windows executable needs none of them.
+  if (!windows) add(...(await checkRuntime(deps.fs, at, deps.executablePath, getconf, opts.runtime ? RUNTIME_PROFILES[opts.runtime] : undefined)));
 
   // 5. AWS.
   if (opts.offline) add({ status: "skip", check: "aws", message: "not checked (--offline)" });

@@ -2,6 +2,7 @@
 import { execFile } from "node:child_process";
 import { readdir, readFile, stat } from "node:fs/promises";
 import type { DoctorDeps, DoctorFs } from "./types.ts";
+import { expandWindowsEnv, parseRegImagePath, splitWindowsCommandLine } from "./windows.ts";
 
 /** The real read-only file system. */
 export const nodeDoctorFs: DoctorFs = {
@@ -30,6 +31,20 @@ export async function readKubeletCommandLine(fs: Pick<DoctorFs, "readdir" | "rea
   return undefined;
 }
 
+/**
+ * Windows: the kubelet service's command line, the ImagePath value that sc.exe binPath= /
+ * New-Service -BinaryPathName write (EKS, image-builder's sc.exe manager, install.ps1), read
+ * with reg.exe and split as CommandLineToArgvW does. nssm-wrapped kubelets (sig-windows-tools)
+ * show nssm.exe here and keep their flags elsewhere: then no credential flags are found, and the
+ * doctor says so.
+ */
+export async function readWindowsKubeletCommandLine(env: Readonly<Record<string, string | undefined>>, service = "kubelet"): Promise<string[] | undefined> {
+  const reg = `${env["SystemRoot"] ?? env["SYSTEMROOT"] ?? "C:\\Windows"}\\System32\\reg.exe`;
+  const r = await runCommand(reg, ["query", `HKLM\\SYSTEM\\CurrentControlSet\\Services\\${service}`, "/v", "ImagePath"]).catch(() => undefined);
+  const value = r && r.code === 0 ? parseRegImagePath(r.stdout) : undefined;
+  return value ? splitWindowsCommandLine(expandWindowsEnv(value, env)) : undefined;
+}
+
 /** Run a program without a shell, 10 s timeout; rejects only when it cannot start. */
 function runCommand(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -52,6 +67,7 @@ export function createNodeDoctorDeps(options: {
   write: (line: string) => void;
   probe: DoctorDeps["probe"];
   now?: () => Date;
+  platform?: NodeJS.Platform;
 }): DoctorDeps {
   return {
     env: options.env,
@@ -59,7 +75,8 @@ export function createNodeDoctorDeps(options: {
     now: options.now ?? (() => new Date()),
     write: options.write,
     executablePath: options.executablePath,
-    kubeletCommandLine: () => readKubeletCommandLine(),
+    platform: options.platform ?? "linux",
+    kubeletCommandLine: () => (options.platform === "win32" ? readWindowsKubeletCommandLine(options.env) : readKubeletCommandLine()),
     runCommand,
     probe: options.probe,
   };

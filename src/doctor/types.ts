@@ -68,7 +68,9 @@ export interface DoctorDeps {
   write: (line: string) => void;
   /** Absolute path of the running executable (its file name must equal a provider `name`). */
   executablePath: string;
-  /** argv of the running kubelet (e.g. from /proc/<pid>/cmdline), or undefined when none runs. */
+  /** The node's platform (main.ts passes process.platform; default linux): "win32" switches to the Windows checks. */
+  platform?: NodeJS.Platform;
+  /** argv of the running kubelet (e.g. from /proc/<pid>/cmdline; on Windows the kubelet service's ImagePath), or undefined when none runs. */
   kubeletCommandLine: () => Promise<string[] | undefined>;
   /** Runs a program without a shell; rejects only when it cannot be started. */
   runCommand: (file: string, args: string[]) => Promise<CommandResult>;

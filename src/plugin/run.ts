@@ -20,6 +20,8 @@ export interface RunIo {
 export interface RunDeps {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
+  /** process.platform: "win32" picks Windows defaults (cache under %ProgramData%). Default linux. */
+  platform?: NodeJS.Platform;
   now: () => Date;
   version: string;
   /** Reads a small file (Roles Anywhere certificate, for its cache identity). */
@@ -75,7 +77,7 @@ export async function run(io: RunIo, deps: RunDeps): Promise<number> {
   let failureJson: ((err: unknown) => Record<string, unknown>) | undefined;
   let awsSdkLoaded = false;
   try {
-    const config = readConfig(deps.argv, deps.env);
+    const config = readConfig(deps.argv, deps.env, deps.platform);
     log = createLogger({ level: config.logLevel, format: config.logFormat, write: io.writeStderr, now: deps.now });
     return await route({
       ...deps,

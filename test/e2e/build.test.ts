@@ -16,7 +16,7 @@ const HOST = process.arch === "arm64" ? "arm64" : "x64";
 const ELF_MACHINE = { x64: 62, arm64: 183 } as const;  // EM_X86_64, EM_AARCH64
 const QEMU = { x64: ["qemu-x86_64-static", "/usr/x86_64-linux-gnu"], arm64: ["qemu-aarch64-static", "/usr/aarch64-linux-gnu"] } as const;
 
-interface BuildInfo { version: string; commit: string; targets: ("x64" | "arm64")[]; hostOnly: boolean; withTrivial: boolean; useCodeCache: boolean }
+interface BuildInfo { version: string; commit: string; targets: ("x64" | "arm64")[]; windowsTargets?: string[]; hostOnly: boolean; withTrivial: boolean; useCodeCache: boolean }
 const infoFile = join(DIST, "build-info.json");
 const info: BuildInfo | undefined = existsSync(infoFile) ? JSON.parse(readFileSync(infoFile, "utf8")) : undefined;
 if (!info && process.env.CI) throw new Error("dist/build-info.json missing: CI must run `npm run build` before `npm test`");
@@ -71,6 +71,22 @@ describe("dist/ produced by build.mjs", { skip }, () => {
     });
   }
 
+  it("has the windows-amd64 .exe: PE32+ x86-64 console, signature removed, NODE_SEA_BLOB resource, fuse flipped", (t) => {
+    if (!info!.windowsTargets?.includes("windows-amd64")) return t.skip("built with --host-only or --skip-windows");
+    const b = readFileSync(join(DIST, `${NAME}-windows-amd64.exe`));
+    assert.equal(b.toString("latin1", 0, 2), "MZ");
+    const pe = b.readUInt32LE(0x3c);
+    assert.equal(b.toString("latin1", pe, pe + 4), "PE\0\0");
+    assert.equal(b.readUInt16LE(pe + 4), 0x8664, "IMAGE_FILE_MACHINE_AMD64");
+    const opt = pe + 24;
+    assert.equal(b.readUInt16LE(opt), 0x20b, "PE32+");
+    assert.equal(b.readUInt16LE(opt + 68), 3, "IMAGE_SUBSYSTEM_WINDOWS_CUI (console: the kubelet's pipes)");
+    // Data directory 4 (certificate table): emptied by osslsigncode remove-signature.
+    assert.equal(b.readUInt32LE(opt + 112 + 4 * 8 + 4), 0, "no Authenticode signature left (it would no longer match)");
+    assert.ok(b.includes(Buffer.from("NODE_SEA_BLOB", "utf16le")), "no NODE_SEA_BLOB resource name");
+    assert.ok(b.includes("NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1"), "SEA fuse not flipped");
+  });
+
   it("has dist/ecr-credential-provider identical to this machine's architecture", () => {
     const a = readFileSync(join(DIST, NAME));
     const b = readFileSync(join(DIST, `${NAME}-linux-${HOST}`));
@@ -89,6 +105,7 @@ describe("dist/ produced by build.mjs", { skip }, () => {
       listed.add(m[2]!);
     }
     for (const arch of targets) assert.ok(listed.has(`${NAME}-linux-${arch}`));
+    for (const target of info!.windowsTargets ?? []) assert.ok(listed.has(`${NAME}-${target}.exe`));
     assert.ok(listed.has(NAME));
     // sha256sum -c agrees (the format users will check with)
     const r = spawnSync("sha256sum", ["--check", "--quiet", "SHA256SUMS"], { cwd: DIST, encoding: "utf8" });
