@@ -2,10 +2,11 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { snapshot } from "../helpers/unit-roots.ts";
 import { createHash } from "node:crypto";
 
 const INSTALL = fileURLToPath(new URL("../../node-config/install.sh", import.meta.url));
@@ -69,13 +70,13 @@ const profiles: Profile[] = [
   {
     distro: "generic",
     tree: { "etc/systemd/system/kubelet.service": "[Unit]\nDescription=Kubelet\n[Service]\nExecStart=/usr/local/bin/kubelet --config=/var/lib/kubelet/kubelet-config.yaml --kubeconfig=/var/lib/kubelet/kubeconfig --v=2\n" },
-    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf"],
+    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/zz-ecr-credential-provider.conf"],
   },
   {
     distro: "kops",
     extra: ["--registry-alias", "mirror.example.internal=111122223333.dkr.ecr.us-east-1.amazonaws.com"],
     tree: { "lib/systemd/system/kubelet.service": '[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nExecStart=/usr/local/bin/kubelet "$DAEMON_ARGS"\nUser=root\n', "etc/sysconfig/kubelet": 'DAEMON_ARGS="--config=/var/lib/kubelet/kubelet.conf --image-credential-provider-config=/var/lib/kubelet/credential-provider.conf --image-credential-provider-bin-dir=/usr/local/bin"\nHOME="/root"\n' },
-    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf"],
+    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/zz-ecr-credential-provider.conf"],
   },
   {
     distro: "eks-al2023",
@@ -116,23 +117,6 @@ function makeRoot(p: Profile): string {
   return root;
 }
 
-/** Every file's bytes and mode and every directory, keyed by path under the root. */
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      const st = lstatSync(full);
-      const rel = full.slice(root.length);
-      if (st.isDirectory()) {
-        out[`${rel}/`] = (st.mode & 0o7777).toString(8);
-        walk(full);
-      } else out[rel] = `${(st.mode & 0o7777).toString(8)} ${createHash("sha256").update(readFileSync(full)).digest("hex")}`;
-    }
-  };
-  walk(root);
-  return out;
-}
 
 const sh = (args: string[]) => spawnSync("sh", [INSTALL, ...args], { encoding: "utf8" });
 const doctor = (root: string, args: string[]) => spawnSync(binary, ["doctor", "--root", root, "--offline", ...args], { encoding: "utf8" });
