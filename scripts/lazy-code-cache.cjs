@@ -1,5 +1,5 @@
 // Run by the TARGET's node at build time: compile and evaluate the lazy half exactly as
-// src/load-lazy.ts does, exercise one token fetch against a loopback stand-in (so the functions
+// src/bootstrap/load-lazy.ts does, exercise one token fetch against a loopback stand-in (so the functions
 // a real cache miss runs are compiled too), then write V8's code cache for it.
 // Usage: node lazy-code-cache.cjs <lazy.cjs> <out.cache>
 "use strict";
@@ -8,7 +8,7 @@ const http = require("node:http");
 const vm = require("node:vm");
 const [lazyFile, outFile] = process.argv.slice(2);
 const code = fs.readFileSync(lazyFile, "utf8");
-// Must stay byte-identical to LAZY_WRAPPER_* in src/load-lazy.ts, or V8 rejects the cache
+// Must stay byte-identical to LAZY_WRAPPER_* in src/bootstrap/load-lazy.ts, or V8 rejects the cache
 // (test/e2e/build.test.ts checks it is accepted).
 const script = new vm.Script("(function (exports, require, module) {" + code + "\n})", { filename: "lazy.cjs" });
 class PluginError extends Error {}

@@ -16,16 +16,17 @@ import {
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ARCHES, DIST_FILES, LIBS_DIR_NAME, NAME, executableName } from "../build.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist");
 const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-const NAME = "ecr-credential-provider";
 const VERSION = PKG.version;
 /** Where the .deb installs the executable; also the kubelet's --image-credential-provider-bin-dir. */
 const DEB_BIN_DIR = "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec";
 const DEB_SHARE_DIR = `/usr/share/${NAME}`;
-const ARCHES = { x64: { deb: "amd64" }, arm64: { deb: "arm64" } };
+/** Every target build.mjs knows; a release ships all of them. */
+const TARGETS = Object.keys(ARCHES);
 
 const { values: opts } = parseArgs({
   options: {
@@ -82,7 +83,7 @@ function normalise(dir) {
 
 /** Files shipped in both the tarball and the .deb, in their tarball layout. */
 function stageCommon(arch, dir) {
-  put(join(DIST, `${NAME}-linux-${arch}`), join(dir, NAME), 0o755);
+  put(join(DIST, executableName(arch)), join(dir, NAME), 0o755);
   const nodeConfig = join(ROOT, "node-config");
   if (existsSync(nodeConfig)) put(nodeConfig, join(dir, "node-config"));
   else warnOnce("node-config/ does not exist yet; packaging without it");
@@ -91,9 +92,9 @@ function stageCommon(arch, dir) {
     if (existsSync(join(ROOT, f))) put(join(ROOT, f), join(dir, f), 0o644);
     else warnOnce(`${f} is missing; packaging without it`);
   }
-  put(join(DIST, "THIRD-PARTY-NOTICES.txt"), join(dir, "THIRD-PARTY-NOTICES.txt"), 0o644);
+  put(join(DIST, DIST_FILES.notices), join(dir, DIST_FILES.notices), 0o644);
   // Opt-in: copy to <bin dir>/ecr-credential-provider-libs/ only on hosts without libstdc++/libgcc_s.
-  put(join(DIST, "minimal-host-libs", `linux-${arch}`), join(dir, "optional", `${NAME}-libs`));
+  put(join(DIST, DIST_FILES.minimalHostLibs, `linux-${arch}`), join(dir, "optional", LIBS_DIR_NAME));
 }
 
 async function tarball(arch, out, stage) {
@@ -129,7 +130,7 @@ async function deb(arch, out, stage) {
   if (existsSync(join(tmp, "node-config"))) put(join(tmp, "node-config"), join(root, DEB_SHARE_DIR, "node-config"));
   const doc = join(root, "usr", "share", "doc", NAME);
   put(join(ROOT, "LICENSE"), join(doc, "copyright"), 0o644);
-  put(join(tmp, "THIRD-PARTY-NOTICES.txt"), join(doc, "THIRD-PARTY-NOTICES.txt"), 0o644);
+  put(join(tmp, DIST_FILES.notices), join(doc, DIST_FILES.notices), 0o644);
   if (existsSync(join(tmp, "README.md"))) put(join(tmp, "README.md"), join(doc, "README.md"), 0o644);
   const md5 = [];
   const walk = (d) => {
@@ -173,18 +174,18 @@ function urlLayout(arch, out) {
   const debArch = ARCHES[arch].deb;
   const dir = join(out, `v${VERSION}`, "linux", debArch);
   const file = join(dir, `${NAME}-linux-${debArch}`);
-  put(join(DIST, `${NAME}-linux-${arch}`), file, 0o755);
+  put(join(DIST, executableName(arch)), file, 0o755);
   writeFileSync(join(dir, `${NAME}-linux-${debArch}.sha256`), `${sha256(file)}\n`);
   return [file, `${file}.sha256`];
 }
 
 async function release(out) {
-  const info = existsSync(join(DIST, "build-info.json")) ? JSON.parse(readFileSync(join(DIST, "build-info.json"), "utf8")) : undefined;
+  const info = existsSync(join(DIST, DIST_FILES.buildInfo)) ? JSON.parse(readFileSync(join(DIST, DIST_FILES.buildInfo), "utf8")) : undefined;
   if (!info) fail("dist/ is not built: run `node build.mjs` first (npm run release does both)");
-  if (info.hostOnly || !["x64", "arm64"].every((a) => info.targets.includes(a))) fail("dist/ was built with --host-only; a release needs both architectures");
+  if (info.hostOnly || !TARGETS.every((a) => info.targets.includes(a))) fail("dist/ was built with --host-only; a release needs both architectures");
   if (info.version !== VERSION) fail(`dist/ holds ${info.version}, package.json says ${VERSION}`);
   if (!info.useCodeCache) fail("dist/ was built with --no-code-cache; releases use the code cache");
-  const check = spawnSync("sha256sum", ["--check", "--quiet", "SHA256SUMS"], { cwd: DIST, encoding: "utf8" });
+  const check = spawnSync("sha256sum", ["--check", "--quiet", DIST_FILES.sums], { cwd: DIST, encoding: "utf8" });
   if (check.status !== 0) fail(`dist/SHA256SUMS does not match dist/: ${check.stdout}${check.stderr}`);
 
   rmSync(out, { recursive: true, force: true });
@@ -194,8 +195,8 @@ async function release(out) {
   mkdirSync(stage, { recursive: true });
 
   const jobs = [];
-  for (const arch of ["x64", "arm64"]) jobs.push(tarball(arch, out, stage), deb(arch, out, stage));
-  const files = [...(await Promise.all(jobs)), ...["x64", "arm64"].flatMap((a) => urlLayout(a, out))];
+  for (const arch of TARGETS) jobs.push(tarball(arch, out, stage), deb(arch, out, stage));
+  const files = [...(await Promise.all(jobs)), ...TARGETS.flatMap((a) => urlLayout(a, out))];
   const lines = files.map((f) => `${sha256(f)}  ${relative(out, f)}`).sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
   writeFileSync(join(out, "SHA256SUMS"), `${lines.join("\n")}\n`);
   rmSync(stage, { recursive: true, force: true });

@@ -2,10 +2,10 @@
 
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import { UpstreamError } from "../errors.js";
-import type { EcrTarget } from "../registry.js";
-import { mapAwsError } from "./errors.js";
-import { withRetries } from "./retry.js";
+import { UpstreamError } from "../core/errors.ts";
+import type { EcrTarget } from "../core/registry.ts";
+import { mapAwsError } from "./errors.ts";
+import { withRetries } from "./retry.ts";
 
 /** What ECR answered, in our shape. `authorizationToken` is base64 of `user:password`: a secret. */
 export interface EcrToken {

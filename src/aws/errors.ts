@@ -1,6 +1,6 @@
 // SDK and network failures → our typed errors, in one safe line that names what to check.
 
-import { CredentialsError, PluginError, UpstreamError } from "../errors.js";
+import { CredentialsError, PluginError, UpstreamError } from "../core/errors.ts";
 
 const CREDENTIAL_ERRORS = new Set([
   "AccessDeniedException",

@@ -3,15 +3,15 @@
 import { readFileSync } from "node:fs";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { Config } from "../config.js";
-import { ConfigError } from "../errors.js";
-import type { CredentialPlan } from "../identity.js";
-import type { Logger } from "../log.js";
-import type { FetchedToken } from "../provider.js";
-import type { EcrTarget } from "../registry.js";
-import { createEcrAuth } from "./ecr.js";
-import { createAgents, createRequestHandler } from "./http.js";
-import type { RoleAssumer } from "./sts.js";
+import type { Config } from "../core/config.ts";
+import { ConfigError } from "../core/errors.ts";
+import type { CredentialPlan } from "../core/credential-plan.ts";
+import type { Logger } from "../core/log.ts";
+import type { FetchedToken } from "../core/provider.ts";
+import type { EcrTarget } from "../core/registry.ts";
+import { createEcrAuth } from "./ecr.ts";
+import { createAgents, createRequestHandler } from "./http.ts";
+import type { RoleAssumer } from "./sts.ts";
 
 export interface AwsSideDeps {
   config: Config;
@@ -50,7 +50,7 @@ export function createTokenFetcher(deps: AwsSideDeps): (target: EcrTarget, plan:
 
   const credentialsFor = async (target: EcrTarget, plan: CredentialPlan): Promise<AwsCredentialIdentityProvider> => {
     if (plan.source === "service-account") {
-      sts ??= (await import("./sts.js")).createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
+      sts ??= (await import("./sts.ts")).createRoleAssumer({ requestHandler, maxAttempts: config.maxAttempts, env: deps.env, onRetry });
       const creds = await sts.assumeRoleWithWebIdentity({ roleArn: plan.roleArn!, token: plan.serviceAccountToken!, region: target.region, signal });
       log.addSecret(creds.secretAccessKey);
       log.addSecret(creds.sessionToken);
@@ -89,7 +89,7 @@ async function rolesAnywhereProvider(deps: AwsSideDeps, agents: ReturnType<typeo
     }
   }
   deps.log.addSecret(passphrase);
-  const { fromRolesAnywhere } = await import("./roles-anywhere.js");
+  const { fromRolesAnywhere } = await import("./roles-anywhere/provider.ts");
   return fromRolesAnywhere(
     {
       trustAnchorArn: ra.trustAnchorArn,

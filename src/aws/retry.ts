@@ -1,6 +1,6 @@
 // Bounded retries with full-jitter exponential backoff, always inside the caller's deadline.
 
-import { UpstreamError } from "../errors.js";
+import { UpstreamError } from "../core/errors.ts";
 
 export interface RetryOptions {
   maxAttempts: number;

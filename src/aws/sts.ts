@@ -2,10 +2,10 @@
 
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import type { AwsRequestHandler } from "./ecr.js";
-import { UpstreamError } from "../errors.js";
-import { mapAwsError } from "./errors.js";
-import { withRetries } from "./retry.js";
+import type { AwsRequestHandler } from "./ecr.ts";
+import { UpstreamError } from "../core/errors.ts";
+import { mapAwsError } from "./errors.ts";
+import { withRetries } from "./retry.ts";
 
 /** Session name the reference plugin uses; CloudTrail shows it. */
 export const ROLE_SESSION_NAME = "ecr-credential-provider";

@@ -1,6 +1,6 @@
 // The doctor's configuration, file-mode and AWS checks; each returns findings and never throws for node problems.
-import { type CredentialProvider, type LoadedConfig } from "../kubelet-config.ts";
-import { imageMatches, normalizeImageName } from "../kubelet-match.ts";
+import { type CredentialProvider, type LoadedConfig } from "../kubelet/config.ts";
+import { imageMatches, normalizeImageName } from "../kubelet/match.ts";
 import type { DoctorFs, Finding, ProbeResult } from "./types.ts";
 
 /** Default on-disk token cache (the core's default; override with --cache-dir). */

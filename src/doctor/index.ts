@@ -1,6 +1,6 @@
 // The `doctor` subcommand: checks a node's kubelet wiring, config, files, runtime and AWS access, one line per check.
-import { loadCredentialProviderConfig, type CredentialProvider } from "../kubelet-config.ts";
-import { normalizeImageName } from "../kubelet-match.ts";
+import { loadCredentialProviderConfig, type CredentialProvider } from "../kubelet/config.ts";
+import { normalizeImageName } from "../kubelet/match.ts";
 import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginSetting, pluginSettingList } from "./checks.ts";
 import { extractCredentialFlags, readKubeletFlagsFile, type KubeletFlags } from "./kubelet-flags.ts";
 import { checkRuntime } from "./runtime.ts";

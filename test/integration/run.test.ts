@@ -2,9 +2,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { run, type RunDeps } from "../../src/run.ts";
-import type { FetchToken, FetchedToken } from "../../src/provider.ts";
-import { UpstreamError, CredentialsError } from "../../src/errors.ts";
+import { run, type RunDeps } from "../../src/plugin/run.ts";
+import type { FetchToken, FetchedToken } from "../../src/core/provider.ts";
+import { UpstreamError, CredentialsError } from "../../src/core/errors.ts";
 import { kubeletAccepts } from "../helpers/kubelet-accept.ts";
 
 const NOW = new Date("2026-06-01T00:00:00Z");
@@ -115,7 +115,7 @@ test("check prints the summary to stdout without the password", async () => {
 });
 
 test("stdin over 1 MiB is refused while reading, before it is all buffered", async () => {
-  const { readRequestBytes } = await import("../../src/run.ts");
+  const { readRequestBytes } = await import("../../src/plugin/run.ts");
   let produced = 0;
   async function* endless() {
     for (;;) {

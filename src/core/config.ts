@@ -1,0 +1,346 @@
+// Command line and environment → one frozen Config. The only module that reads environment variables.
+
+import { ConfigError } from "./errors.ts";
+import type { LogFormat, LogLevel } from "./log.ts";
+
+/** Prefix of every flag's environment twin: `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
+export const ENV_PREFIX = "ECR_CREDENTIAL_PROVIDER_";
+
+/** Default cache directory: node-wide, root-owned, survives kubelet restarts (FHS /var/cache). */
+export const DEFAULT_CACHE_DIR = "/var/cache/ecr-credential-provider";
+/** Overall deadline: the kubelet SIGKILLs us at 60 s; stay well clear, leaving room for a retry by the kubelet. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** One HTTP attempt: the reference uses 30 s per client; ours is shorter so a retry fits in the deadline. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
+/** TCP/TLS connect: a blackholed endpoint must not eat the whole deadline. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+/** Attempts per AWS call, throttling and 5xx included (jittered exponential backoff between them). */
+export const DEFAULT_MAX_ATTEMPTS = 4;
+/** Roles Anywhere session length when none is configured: the helper's default. */
+export const DEFAULT_RA_SESSION_SECONDS = 3600;
+
+/** Role ARN for service-account mode when the service account carries no annotation (reference plugin's name). */
+export const ENV_ECR_ROLE_ARN = "AWS_ECR_ROLE_ARN";
+/** Roles Anywhere endpoint override (the SDK's naming convention for service endpoints). */
+export const ENV_ENDPOINT_ROLESANYWHERE = "AWS_ENDPOINT_URL_ROLESANYWHERE";
+/** Passphrase of an encrypted Roles Anywhere key, as a value: env or file only, never a flag. */
+export const ENV_RA_PASSPHRASE = `${ENV_PREFIX}ROLES_ANYWHERE_PRIVATE_KEY_PASSPHRASE`;
+
+/** AWS SDK variables that decide which identity the default chain resolves; they shape the cache key. */
+export const IDENTITY_ENV = [
+  "AWS_PROFILE",
+  "AWS_DEFAULT_PROFILE",
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_ROLE_ARN",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_EC2_METADATA_DISABLED",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+  "AWS_ENDPOINT_URL",
+  "AWS_ENDPOINT_URL_ECR",
+  "AWS_ENDPOINT_URL_ECR_PUBLIC",
+  "AWS_ENDPOINT_URL_STS",
+  ENV_ENDPOINT_ROLESANYWHERE,
+] as const;
+
+export type Command = "plugin" | "check" | "doctor" | "version" | "help";
+
+export interface RolesAnywhereSettings {
+  certificate: string;
+  privateKey: string;
+  intermediates?: string;
+  trustAnchorArn: string;
+  profileArn: string;
+  roleArn: string;
+  sessionDurationSeconds: number;
+  roleSessionName?: string;
+  passphraseFile?: string;
+  /** Passphrase given through the environment (never through a flag). */
+  passphrase?: string;
+  endpoint?: string;
+}
+
+export interface Config {
+  command: Command;
+  /** `check IMAGE` → [IMAGE]; `doctor …` → its own arguments, untouched. */
+  commandArgs: readonly string[];
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** `check`'s output format. */
+  output: "text" | "json";
+  registryAliases: readonly string[];
+  timeoutMs: number;
+  attemptTimeoutMs: number;
+  connectTimeoutMs: number;
+  maxAttempts: number;
+  cacheDir: string;
+  noCache: boolean;
+  /** `AWS_ECR_ROLE_ARN`: service-account mode's role when no annotation names one. */
+  ecrRoleArn?: string;
+  rolesAnywhere?: RolesAnywhereSettings;
+  /** The identity-shaping AWS variables, for the cache key and `check`. */
+  awsEnv: Readonly<Record<string, string>>;
+}
+
+type Kind = "string" | "bool" | "list";
+interface FlagSpec {
+  kind: Kind;
+  help: string;
+}
+
+/** Every flag; each has an env twin (`ENV_PREFIX` + upper snake case). Order is the help order. */
+export const FLAGS: Record<string, FlagSpec> = {
+  "log-level": { kind: "string", help: "debug | info | warn | error | silent (default warn)" },
+  "log-format": { kind: "string", help: "text | json (default text)" },
+  output: { kind: "string", help: "check's output: text | json (default text)" },
+  "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
+  timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
+  "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
+  "no-cache": { kind: "bool", help: "do not read or write the token cache" },
+  "roles-anywhere-certificate": { kind: "string", help: "IAM Roles Anywhere: leaf certificate PEM file" },
+  "roles-anywhere-private-key": { kind: "string", help: "IAM Roles Anywhere: private key PEM file (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8)" },
+  "roles-anywhere-private-key-passphrase-file": { kind: "string", help: `file holding the key's passphrase (or env ${ENV_RA_PASSPHRASE})` },
+  "roles-anywhere-intermediates": { kind: "string", help: "IAM Roles Anywhere: PEM bundle of up to 5 intermediate certificates" },
+  "roles-anywhere-trust-anchor-arn": { kind: "string", help: "IAM Roles Anywhere trust anchor ARN (gives region and partition)" },
+  "roles-anywhere-profile-arn": { kind: "string", help: "IAM Roles Anywhere profile ARN" },
+  "roles-anywhere-role-arn": { kind: "string", help: "IAM role ARN to assume" },
+  "roles-anywhere-session-duration": { kind: "string", help: "session length, 900–43200 s or a Go duration (default 3600s)" },
+  "roles-anywhere-role-session-name": { kind: "string", help: "role session name (the profile must accept it)" },
+};
+
+/** `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
+export function envName(flag: string): string {
+  return ENV_PREFIX + flag.toUpperCase().replace(/-/g, "_");
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+
+/**
+ * Read the command line and environment. Precedence: flag > env twin > default. Unknown flags,
+ * bad values and incomplete Roles Anywhere settings are ConfigErrors (exit 3). A positional
+ * `get-credentials` is accepted and ignored: configs written for other plugins pass it.
+ */
+export function readConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+  const flags = new Map<string, string[]>();
+  const positional: string[] = [];
+  let command: Command = "plugin";
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--version" || arg === "version") return freeze(base(env, flags, "version", []));
+    if (arg === "--help" || arg === "-h" || arg === "help") return freeze(base(env, flags, "help", []));
+    if (arg === "doctor" && positional.length === 0) {
+      return freeze(base(env, flags, "doctor", argv.slice(i + 1)));
+    }
+    if (arg === "--") {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq === -1 ? undefined : eq);
+      const spec = FLAGS[name];
+      if (!spec) throw new ConfigError("unknown_flag", `unknown flag --${name} (see --help)`);
+      let value: string;
+      if (spec.kind === "bool") {
+        value = eq === -1 ? "true" : arg.slice(eq + 1);
+      } else if (eq !== -1) {
+        value = arg.slice(eq + 1);
+      } else {
+        const next = argv[i + 1];
+        if (next === undefined) throw new ConfigError("missing_flag_value", `flag --${name} needs a value`);
+        value = next;
+        i++;
+      }
+      flags.set(name, [...(flags.get(name) ?? []), value]);
+      continue;
+    }
+    positional.push(arg);
+  }
+  const [first, ...rest] = positional;
+  if (first === "check") {
+    if (rest.length !== 1) throw new ConfigError("bad_usage", "usage: ecr-credential-provider check IMAGE");
+    command = "check";
+    return freeze(base(env, flags, command, rest));
+  }
+  // Anything else positional (`get-credentials`, a cloud-config path from other plugins' configs) is ignored.
+  return freeze(base(env, flags, command, []));
+}
+
+function freeze(c: Config): Config {
+  return Object.freeze(c);
+}
+
+function base(
+  env: Readonly<Record<string, string | undefined>>,
+  flags: Map<string, string[]>,
+  command: Command,
+  commandArgs: readonly string[],
+): Config {
+  const get = (name: string): string | undefined => {
+    const v = flags.get(name);
+    if (v !== undefined) return v[v.length - 1];
+    const e = env[envName(name)];
+    return e === undefined || e === "" ? undefined : e;
+  };
+  const list = (name: string): string[] => {
+    const v = flags.get(name);
+    if (v !== undefined) return v.flatMap(splitList);
+    return splitList(env[envName(name)] ?? "");
+  };
+  const bool = (name: string): boolean => {
+    const v = get(name);
+    if (v === undefined) return false;
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    throw new ConfigError("bad_flag_value", `--${name} / ${envName(name)}: expected true or false, got ${JSON.stringify(v)}`);
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], dflt: T): T => {
+    const v = get(name);
+    if (v === undefined) return dflt;
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new ConfigError("bad_flag_value", `--${name} / ${envName(name)}: expected ${allowed.join(" | ")}, got ${JSON.stringify(v)}`);
+    }
+    return v as T;
+  };
+
+  const timeoutRaw = get("timeout");
+  const timeoutMs = timeoutRaw === undefined ? DEFAULT_TIMEOUT_MS : parseDurationMs("timeout", timeoutRaw);
+  if (timeoutMs < 1000 || timeoutMs > 55_000) {
+    throw new ConfigError("bad_flag_value", "--timeout must be between 1s and 55s (the kubelet kills the plugin at 60s)");
+  }
+  const awsEnv: Record<string, string> = {};
+  for (const k of IDENTITY_ENV) {
+    const v = env[k];
+    if (v !== undefined && v !== "") awsEnv[k] = v;
+  }
+  const ecrRoleArn = env[ENV_ECR_ROLE_ARN] || undefined;
+  const rolesAnywhere = readRolesAnywhere(get, env);
+  return {
+    command,
+    commandArgs,
+    logLevel: oneOf("log-level", LOG_LEVELS, "warn"),
+    logFormat: oneOf("log-format", LOG_FORMATS, "text"),
+    output: oneOf("output", ["text", "json"] as const, "text"),
+    registryAliases: list("registry-alias"),
+    timeoutMs,
+    attemptTimeoutMs: Math.min(DEFAULT_ATTEMPT_TIMEOUT_MS, timeoutMs),
+    connectTimeoutMs: Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    cacheDir: get("cache-dir") ?? DEFAULT_CACHE_DIR,
+    noCache: bool("no-cache"),
+    ...(ecrRoleArn ? { ecrRoleArn } : {}),
+    ...(rolesAnywhere ? { rolesAnywhere } : {}),
+    awsEnv,
+  };
+}
+
+function readRolesAnywhere(
+  get: (name: string) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): RolesAnywhereSettings | undefined {
+  const required = [
+    "roles-anywhere-certificate",
+    "roles-anywhere-trust-anchor-arn",
+    "roles-anywhere-profile-arn",
+    "roles-anywhere-role-arn",
+  ] as const;
+  const optional = [
+    "roles-anywhere-private-key",
+    "roles-anywhere-intermediates",
+    "roles-anywhere-session-duration",
+    "roles-anywhere-role-session-name",
+    "roles-anywhere-private-key-passphrase-file",
+  ] as const;
+  const anySet = [...required, ...optional].some((n) => get(n) !== undefined);
+  if (!anySet) return undefined;
+  const missing = required.filter((n) => get(n) === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      "incomplete_roles_anywhere",
+      `IAM Roles Anywhere is partly configured; missing ${missing.map((n) => "--" + n).join(", ")}`,
+    );
+  }
+  const certificate = get("roles-anywhere-certificate")!;
+  const durationRaw = get("roles-anywhere-session-duration");
+  const sessionDurationSeconds =
+    durationRaw === undefined
+      ? DEFAULT_RA_SESSION_SECONDS
+      : Math.round(parseDurationMs("roles-anywhere-session-duration", durationRaw) / 1000);
+  const s: RolesAnywhereSettings = {
+    certificate,
+    // The helper reads the key from the certificate file when none is given (combined PEM).
+    privateKey: get("roles-anywhere-private-key") ?? certificate,
+    trustAnchorArn: get("roles-anywhere-trust-anchor-arn")!,
+    profileArn: get("roles-anywhere-profile-arn")!,
+    roleArn: get("roles-anywhere-role-arn")!,
+    sessionDurationSeconds,
+  };
+  const intermediates = get("roles-anywhere-intermediates");
+  if (intermediates) s.intermediates = intermediates;
+  const name = get("roles-anywhere-role-session-name");
+  if (name) s.roleSessionName = name;
+  const pf = get("roles-anywhere-private-key-passphrase-file");
+  if (pf) s.passphraseFile = pf;
+  const pass = env[ENV_RA_PASSPHRASE];
+  if (pass) s.passphrase = pass;
+  const endpoint = env[ENV_ENDPOINT_ROLESANYWHERE];
+  if (endpoint) s.endpoint = endpoint;
+  return s;
+}
+
+function splitList(s: string): string[] {
+  return s
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+}
+
+/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`) or bare seconds (`30`) → milliseconds. */
+export function parseDurationMs(flag: string, raw: string): number {
+  const v = raw.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(v)) !== null) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  if (matched !== v.length || v.length === 0) {
+    throw new ConfigError("bad_flag_value", `--${flag} / ${envName(flag)}: ${JSON.stringify(raw)} is not a duration (e.g. 30s, 1h)`);
+  }
+  return Math.round(total);
+}
+
+/** The `--help` text. */
+export function helpText(version: string): string {
+  const lines = [
+    `ecr-credential-provider ${version}: kubelet image credential provider for Amazon ECR`,
+    "",
+    "Usage:",
+    "  ecr-credential-provider [get-credentials] [flags]   kubelet mode: CredentialProviderRequest on stdin → response on stdout",
+    "  ecr-credential-provider check IMAGE [flags]         run the whole flow for IMAGE and print a redacted summary",
+    "  ecr-credential-provider doctor [--config PATH] [--bin-dir DIR] [--kubelet-flags auto|FILE] [--image IMAGE] [--json] [--offline]",
+    "  ecr-credential-provider --version | --help",
+    "",
+    "Flags (each also an environment variable; a flag wins over its variable):",
+  ];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const arg = spec.kind === "bool" ? "" : spec.kind === "list" ? " VALUE..." : " VALUE";
+    lines.push(`  --${name}${arg}`.padEnd(52) + ` ${envName(name)}`);
+    lines.push(`      ${spec.help}`);
+  }
+  lines.push(
+    "",
+    "Exit codes: 0 ok, 1 internal error, 2 bad input (request or non-ECR image), 3 configuration,",
+    "            4 credentials, 5 upstream failure or timeout.",
+  );
+  return lines.join("\n") + "\n";
+}
