@@ -127,23 +127,19 @@ gen_config() {
 }
 
 # --- plugin flags: the executable's own parser decides ----------------------------------------------
-validate_plugin_args() {
+# The flags go into the provider's args as --name=value; `doctor` then runs the generated config's args
+# through the plugin's own parser and alias checks (check plugin-args) before anything is written.
+collect_plugin_args() {
 	PLUGIN_ARGS=
-	[ -n "$PLUGIN_RAW" ] || return 0
-	set --
-	while IFS= read -r a; do if [ -n "$a" ]; then set -- "$@" "$a"; fi; done <<EOF
-$PLUGIN_RAW
-EOF
-	# Parsing stops at --version after the flags before it went through readConfig, as in a kubelet run.
-	if ! out=$(env -i PATH="${PATH:-/usr/bin:/bin}" "$BINARY" "$@" --version 2>&1 >/dev/null); then
-		die $EX_INVALID "plugin flags refused by $NAME: $(printf '%s' "$out" | head -n 1); nothing was changed"
-	fi
-	for a in "$@"; do
+	while IFS= read -r a; do
+		[ -n "$a" ] || continue
 		case $a in
 		*'"'* | *'\'*) die $EX_INVALID "plugin flag may not contain quotes or backslashes: $a; nothing was changed" ;;
 		esac
 		PLUGIN_ARGS="$PLUGIN_ARGS$a$NL"
-	done
+	done <<EOF
+$PLUGIN_RAW
+EOF
 }
 
 # --- distro detection --------------------------------------------------------------------------------
@@ -305,17 +301,21 @@ resolve_binary() {
 }
 
 # --- the config, validated by doctor before it replaces anything -----------------------------------
+# validate_config FILE: refuse a config (args included) that the kubelet or the plugin would refuse.
+# Checks of node state (the key file, the cache dir, this host's C runtime) only warn here: the files
+# may come later, and the node may not be this host.
 validate_config() {
 	mkdir -p "$TMP/bin"
 	ln -sf "$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")" "$TMP/bin/$NAME"
-	if "$TMP/bin/$NAME" doctor --config "$1" --bin-dir "$TMP/bin" --kubelet-flags none --offline >"$TMP/doctor.out" 2>&1; then
-		say "validated new config with: $NAME doctor --offline"
-		return 0
-	else
-		rc=$?
+	rc=0
+	"$TMP/bin/$NAME" doctor --config "$1" --bin-dir "$TMP/bin" --kubelet-flags none --offline >"$TMP/doctor.out" 2>&1 || rc=$?
+	grep '^fail' "$TMP/doctor.out" | sed 's/^fail[ 	]*//' >"$TMP/doctor.fail" || true
+	why=$(grep -v -e '^roles-anywhere-key:' -e '^cache-dir:' -e '^runtime:' "$TMP/doctor.fail" | head -n 1)
+	if [ -n "$why" ] || { [ "$rc" != 0 ] && [ ! -s "$TMP/doctor.fail" ]; }; then
+		die $EX_INVALID "refusing ${CONFIG_FILE:-the config}: ${why:-doctor exit $rc: $(head -n 1 "$TMP/doctor.out")}; nothing was changed"
 	fi
-	grep '^fail' "$TMP/doctor.out" >&2 || cat "$TMP/doctor.out" >&2
-	die $EX_INVALID "refusing to install $CONFIG_FILE: the kubelet would not start with it (doctor exit $rc); nothing was changed"
+	while IFS= read -r w; do say "warning: $w"; done <"$TMP/doctor.fail"
+	say "validated new config with: $NAME doctor --offline"
 }
 # plan_config: the new config in $TMP/config, validated, queued.
 plan_config() {
@@ -809,8 +809,10 @@ main() {
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/ecr-install.XXXXXX")
 	PLUGIN_ARGS=
 	if [ "$PRINT_CONFIG" = 1 ]; then
-		if [ -n "$PLUGIN_RAW" ]; then resolve_binary && validate_plugin_args; fi
-		gen_config
+		collect_plugin_args
+		gen_config >"$TMP/config"
+		if [ -n "$BINARY$RELEASE" ]; then resolve_binary && validate_config "$TMP/config" >/dev/null; fi
+		cat "$TMP/config"
 		exit 0
 	fi
 	if [ "$DISTRO" = auto ]; then
@@ -837,7 +839,7 @@ main() {
 	FLAG_CONFIG="--image-credential-provider-config=$CONFIG_FILE"
 	FLAG_BIN_DIR="--image-credential-provider-bin-dir=$BIN_DIR"
 	# Everything is decided and checked before the first change: flags, config, wiring, operator edits.
-	validate_plugin_args
+	collect_plugin_args
 	distro precheck
 	plan bin "$BIN_DIR/$NAME" "$BINARY" 0755
 	plan_config

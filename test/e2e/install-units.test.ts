@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildRoot, scenarios, snapshot, type Scenario } from "../helpers/unit-roots.ts";
-import { FLAGS } from "../../src/config.ts";
+import { FLAGS } from "../../src/core/config.ts";
 
 const INSTALL = fileURLToPath(new URL("../../node-config/install.sh", import.meta.url));
 const BUILT = fileURLToPath(new URL("../../dist/ecr-credential-provider", import.meta.url));
@@ -37,6 +37,24 @@ function rootFor(s: Scenario): string {
 function lastAssignment(file: string, v: string): string | undefined {
   const lines = readFileSync(file, "utf8").split("\n").filter((l) => new RegExp(`^\\s*${v}\\s*=`).test(l));
   return lines.at(-1)?.replace(new RegExp(`^\\s*${v}\\s*=`), "");
+}
+
+/** The words of the last non-empty ExecStart= in one unit file, its continuation lines joined. */
+function effectiveExecWords(text: string): string[] {
+  const logical: string[] = [];
+  let cont = "";
+  for (const line of text.split("\n")) {
+    if (/^\s*[#;]/.test(line)) continue;
+    const joined = cont + line;
+    if (/(^|[^\\])(\\\\)*\\$/.test(joined)) {
+      cont = joined.slice(0, -1) + " ";
+      continue;
+    }
+    cont = "";
+    logical.push(joined.trim());
+  }
+  const exec = logical.filter((l) => /^ExecStart\s*=\s*\S/.test(l)).at(-1)!;
+  return exec.replace(/^ExecStart\s*=\s*/, "").split(/\s+/);
 }
 
 describe("install.sh on the units distributions ship", () => {
@@ -67,6 +85,11 @@ describe("install.sh on the units distributions ship", () => {
           const text = readFileSync(join(root, DROPIN), "utf8");
           assert.match(text, /^\[Service\]\nExecStart=\nExecStart=.+$/m);
           assert.ok(text.trimEnd().endsWith(` ${OURS}`), text);
+          // Every word of the effective ExecStart (continuation lines joined) is re-stated, in order.
+          const from = /ExecStart from (\S+)\)/.exec(r.stdout)?.[1];
+          assert.ok(from, r.stdout);
+          const restated = /^ExecStart=(.+)$/m.exec(text.replace(/^ExecStart=\n/m, ""))![1]!.split(/\s+/);
+          assert.deepEqual(restated, [...effectiveExecWords(readFileSync(join(root, from), "utf8")), ...OURS.split(" ")]);
         } else if (want === "files") {
           assert.ok(changed.every((f) => f.endsWith("/ecr-credential-provider") || f.endsWith("config.yaml")), changed.join(" "));
         } else assert.equal(want, "nodeadm");
@@ -149,6 +172,7 @@ describe("install.sh keeps operator edits", () => {
 describe("install.sh validates plugin flags with the executable before anything changes", () => {
   const bad: [string, string[]][] = [
     ["an unknown log level", ["--log-level", "loud"]],
+    ["an alias to a registry that is not ECR", ["--registry-alias", "mirror.internal=quay.io"]],
     ["a timeout the kubelet would kill first", ["--timeout", "90s"]],
     ["an unknown flag", ["--log-levle", "debug"]],
     ["an incomplete Roles Anywhere setup", ["--roles-anywhere-certificate", "/etc/pki/c.pem"]],
@@ -184,5 +208,28 @@ describe("install.sh validates plugin flags with the executable before anything 
     assert.equal(r.status, 0, r.stderr);
     for (const [k, v] of Object.entries(value)) assert.ok(r.stdout.includes(`- "--${k}${v === undefined ? "" : `=${v}`}"`), `--${k} in args`);
     assert.match(r.stdout, /- "mirror\.internal:5000"\n/);
+  });
+});
+
+describe("the docs say what install.sh does", () => {
+  const script = readFileSync(INSTALL, "utf8");
+  const doc = readFileSync(fileURLToPath(new URL("../../docs/node-kit.md", import.meta.url)), "utf8");
+  const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+  it("documents exactly install.sh's exit codes, none of them one of the plugin's 0-5", () => {
+    const codes = [...script.matchAll(/^EX_\w+=(\d+)$/gm)].map((m) => Number(m[1])).sort();
+    const section = doc.slice(doc.indexOf("### Exit codes of install.sh"), doc.indexOf("### Reruns"));
+    const documented = [...section.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1])).filter((c) => c !== 0).sort();
+    assert.deepEqual(documented, codes);
+    assert.ok(codes.every((c) => c > 5));
+    const help = /^# exit: (.+(?:\n#  .+)*)/m.exec(script)![1]!;
+    assert.deepEqual([...help.matchAll(/\b(\d+) /g)].map((m) => Number(m[1])).filter((c) => c !== 0).sort(), codes);
+  });
+  it("names the drop-in install.sh writes, and no other", () => {
+    const name = /^OUR_DROPIN_NAME=(\S+)$/m.exec(script)![1]!;
+    assert.equal(DROPIN.split("/").pop(), name);
+    for (const text of [doc, readme]) {
+      assert.ok(text.includes(`kubelet.service.d/${name}`));
+      assert.ok(!text.includes("90-ecr-credential-provider.conf"));
+    }
   });
 });
