@@ -36,7 +36,8 @@ function timed(bin: string, env: Record<string, string>, stdin: string, args: st
     p.stderr.on("data", (d) => (err += d));
     p.on("close", (code) => {
       const ms = Number(process.hrtime.bigint() - t) / 1e6;
-      code === 0 ? resolve(ms) : reject(new Error(`${bin} exited ${code}: ${err}`));
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${bin} exited ${code}: ${err}`));
     });
     p.stdin.end(stdin);
   });

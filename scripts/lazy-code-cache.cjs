@@ -28,10 +28,11 @@ async function warmUp() {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${server.address().port}`;
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDWARMUP", AWS_SECRET_ACCESS_KEY: "warm-up", AWS_ENDPOINT_URL_ECR: url });
+  // The default chain reads its credentials from the environment, as it does in a real run.
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDWARMUP", AWS_SECRET_ACCESS_KEY: "warm-up" });
   const log = { debug() {}, info() {}, warn() {}, error() {}, addSecret() {}, redact: (s) => s, level: "silent" };
-  const config = { attemptTimeoutMs: 5000, connectTimeoutMs: 3000, maxAttempts: 1, awsEnv: {} };
-  const fetch = mod.exports.createTokenFetcher({ config, env: process.env, log, now: () => new Date(0), signal: new AbortController().signal });
+  const config = { attemptTimeoutMs: 5000, connectTimeoutMs: 3000, maxAttempts: 1, awsEnv: {}, endpoints: { ecr: url }, proxyEnv: {} };
+  const fetch = mod.exports.wireTokenFetcher({ config, log, now: () => new Date(0), signal: new AbortController().signal });
   try {
     await fetch({ kind: "private", partition: "aws", region: "us-east-1", account: "123456789012", fips: false, dualstack: false }, { source: "default-chain", description: "", identity: "" });
   } finally {

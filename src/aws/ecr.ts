@@ -3,23 +3,15 @@
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { UpstreamError } from "../core/errors.ts";
+import type { AwsEndpoints } from "../core/config.ts";
+import type { FetchedToken } from "../core/provider.ts";
 import type { EcrTarget } from "../core/registry.ts";
 import { mapAwsError } from "./errors.ts";
 import { withRetries } from "./retry.ts";
 
-/** What ECR answered, in our shape. `authorizationToken` is base64 of `user:password`: a secret. */
-export interface EcrToken {
-  authorizationToken: string;
-  expiresAt?: Date;
-  /** The API endpoint that answered (for messages and `check`). */
-  endpoint: string;
-  /** The HTTP Date header of the answer: the doctor's clock-skew check uses it. */
-  serverDate?: Date;
-}
-
-/** The one thing the core needs from ECR. */
+/** The one thing the core needs from ECR: a token (FetchedToken: `authorizationToken` is a secret). */
 export interface EcrAuth {
-  getAuthorizationToken(target: EcrTarget, credentials: AwsCredentialIdentityProvider, signal: AbortSignal): Promise<EcrToken>;
+  getAuthorizationToken(target: EcrTarget, credentials: AwsCredentialIdentityProvider, signal: AbortSignal): Promise<FetchedToken>;
 }
 
 /** Any SDK request handler: our NodeHttpHandler in production, a recorder in tests. */
@@ -28,7 +20,8 @@ export type AwsRequestHandler = NonNullable<ConstructorParameters<typeof ECRClie
 export interface EcrAuthSettings {
   requestHandler: AwsRequestHandler;
   maxAttempts: number;
-  env: Readonly<Record<string, string | undefined>>;
+  /** Config.endpoints: `ecr` for private registries, `ecrPublic` for ECR Public. */
+  endpoints: Pick<AwsEndpoints, "ecr" | "ecrPublic">;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
 }
 
@@ -79,9 +72,7 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
   return {
     async getAuthorizationToken(target, credentials, signal) {
       const isPublic = target.kind === "public";
-      const override = isPublic
-        ? settings.env.AWS_ENDPOINT_URL_ECR_PUBLIC ?? settings.env.AWS_ENDPOINT_URL
-        : settings.env.AWS_ENDPOINT_URL_ECR ?? settings.env.AWS_ENDPOINT_URL;
+      const override = isPublic ? settings.endpoints.ecrPublic : settings.endpoints.ecr;
       const common = {
         region: target.region,
         credentials,

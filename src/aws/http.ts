@@ -1,11 +1,12 @@
-// HTTP plumbing for every AWS client: proxy from the environment, per-attempt timeouts, no keep-alive.
+// HTTP plumbing for every AWS client: proxy from Config, per-attempt timeouts, no keep-alive.
 
 import * as http from "node:http";
 import * as https from "node:https";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 export interface HttpSettings {
-  env: Readonly<Record<string, string | undefined>>;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as set (Config.proxyEnv). */
+  proxyEnv: Readonly<Record<string, string>>;
   attemptTimeoutMs: number;
   connectTimeoutMs: number;
 }
@@ -17,7 +18,7 @@ export interface HttpSettings {
  * keepAlive is off so no socket keeps the process alive after the answer.
  */
 export function createAgents(settings: HttpSettings): { httpAgent: http.Agent; httpsAgent: https.Agent } {
-  const proxyEnv = { ...settings.env } as NodeJS.ProcessEnv;
+  const proxyEnv = { ...settings.proxyEnv } as NodeJS.ProcessEnv;
   return {
     httpAgent: new http.Agent({ keepAlive: false, proxyEnv } as http.AgentOptions),
     httpsAgent: new https.Agent({ keepAlive: false, proxyEnv, minVersion: "TLSv1.2" } as https.AgentOptions),

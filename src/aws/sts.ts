@@ -17,7 +17,8 @@ export interface RoleAssumer {
 export interface StsSettings {
   requestHandler: AwsRequestHandler;
   maxAttempts: number;
-  env: Readonly<Record<string, string | undefined>>;
+  /** AWS_ENDPOINT_URL_STS (else AWS_ENDPOINT_URL), from Config.endpoints. */
+  endpoint?: string;
   onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
 }
 
@@ -29,7 +30,7 @@ export interface StsSettings {
 export function createRoleAssumer(settings: StsSettings): RoleAssumer {
   return {
     async assumeRoleWithWebIdentity({ roleArn, token, region, signal }) {
-      const endpoint = settings.env.AWS_ENDPOINT_URL_STS ?? settings.env.AWS_ENDPOINT_URL;
+      const endpoint = settings.endpoint;
       const client = new STSClient({ region, requestHandler: settings.requestHandler, maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
       const what = `STS AssumeRoleWithWebIdentity for ${roleArn} in ${region}`;
       const hint = "check the role's trust policy allows the cluster's OIDC provider and this service account, and the token audience";

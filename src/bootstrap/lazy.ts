@@ -1,6 +1,6 @@
 // Everything a cache hit never needs (AWS SDK, Roles Anywhere, doctor, YAML): its own bundle, embedded in the executable as an asset and evaluated on first use.
 
-export { createTokenFetcher } from "../aws/fetch-token.ts";
+export { wireTokenFetcher } from "../aws/wiring.ts";
 
 /** doctor and its YAML parser: evaluated only when `doctor` runs, not on a plugin run's cache miss. */
 export const loadDoctor = async () => {

@@ -39,13 +39,17 @@ interface Entry {
 export interface TokenCacheOptions {
   dir: string;
   log: Logger;
+  /** The one clock: freshness, lock age and the lock-wait deadline. */
   now: () => Date;
   signal: AbortSignal;
   /** How long to wait for another process's fetch before fetching ourselves. */
   lockWaitMs?: number;
-  /** Whether a process id is alive (default: kill(pid, 0)); injectable for tests. */
-  isAlive?: (pid: number) => boolean;
-  pid?: number;
+  /** This process's id, written into the lock. */
+  pid: number;
+  /** Whether the process holding a lock is alive (cli/main.ts: kill(pid, 0)). */
+  isAlive: (pid: number) => boolean;
+  /** Jitter in [0, 1) for the lock poll, so waiters do not wake in step. */
+  random: () => number;
 }
 
 /**
@@ -61,15 +65,6 @@ export function isFresh(fetchedAt: Date, expiresAt: Date, now: Date): boolean {
 /** File name of a key: a hash, so no identity or secret appears in names. */
 export function entryName(key: string): string {
   return sha256Hex(key).slice(0, 40);
-}
-
-function defaultIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -155,7 +150,7 @@ class DiskTokenCache implements TokenStore {
       fetchedAt: this.o.now().toISOString(),
       endpoint: token.endpoint,
     };
-    const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    const tmp = `${file}.${this.o.pid}.${this.o.now().getTime().toString(36)}.tmp`;
     try {
       const fd = fs.openSync(tmp, "wx", 0o600);
       try {
@@ -188,9 +183,9 @@ class DiskTokenCache implements TokenStore {
    * After `lockWaitMs` we stop waiting and fetch ourselves: a slow neighbour must not fail us.
    */
   private async acquire(lock: string, file: string, key: string): Promise<{ owned: boolean; fresh?: FetchedToken }> {
-    const isAlive = this.o.isAlive ?? defaultIsAlive;
-    const pid = this.o.pid ?? process.pid;
-    const deadline = Date.now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const { isAlive, pid } = this.o;
+    const now = () => this.o.now().getTime();
+    const deadline = now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
     let watcher: FSWatcher | undefined;
     let wake: (() => void) | undefined;
     try {
@@ -198,7 +193,7 @@ class DiskTokenCache implements TokenStore {
       try {
         const fd = fs.openSync(lock, "wx", 0o600);
         try {
-          fs.writeFileSync(fd, JSON.stringify({ pid, at: Date.now() }));
+          fs.writeFileSync(fd, JSON.stringify({ pid, at: now() }));
         } finally {
           fs.closeSync(fd);
         }
@@ -219,7 +214,7 @@ class DiskTokenCache implements TokenStore {
       }
       const done = await this.read(file, key);
       if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
-      if (Date.now() > deadline || this.o.signal.aborted) return { owned: false };
+      if (now() > deadline || this.o.signal.aborted) return { owned: false };
       // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
       if (!watcher) {
         try {
@@ -230,7 +225,7 @@ class DiskTokenCache implements TokenStore {
         }
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(Math.random() * 50));
+        const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(this.o.random() * 50));
         wake = () => {
           clearTimeout(t);
           resolve();
@@ -246,9 +241,9 @@ class DiskTokenCache implements TokenStore {
   private lockIsStale(lock: string, isAlive: (pid: number) => boolean): boolean {
     try {
       const text = fs.readFileSync(lock, "utf8");
-      const st = fs.statSync(lock);
-      if (Date.now() - st.mtimeMs > LOCK_STALE_MS) return true;
-      if (text.length === 0) return Date.now() - st.mtimeMs > 1000; // holder is between create and write
+      const age = this.o.now().getTime() - fs.statSync(lock).mtimeMs;
+      if (age > LOCK_STALE_MS) return true;
+      if (text.length === 0) return age > 1000; // holder is between create and write
       const { pid } = JSON.parse(text) as { pid?: number };
       return typeof pid === "number" && !isAlive(pid);
     } catch (err) {

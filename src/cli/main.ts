@@ -26,6 +26,16 @@ async function runSelf(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
+/** Whether a process exists (a lock holder that was SIGKILLed does not): kill(pid, 0); EPERM means it exists as another user. */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 async function main(): Promise<void> {
   const code = await run(
     {
@@ -39,14 +49,15 @@ async function main(): Promise<void> {
       now: () => new Date(),
       version,
       readFileSync: (p) => readFileSync(p),
-      openCache: ({ config, log, signal }) => openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date() }),
+      openCache: ({ config, log, signal }) =>
+        openTokenCache({ dir: config.cacheDir, log, signal, now: () => new Date(), pid: process.pid, isAlive: processIsAlive, random: Math.random }),
       loadReport: (): Record<string, string> => {
         const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
         const builtins = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`)).join(",");
         return lazyCodeCacheRejected === undefined ? { builtins } : { builtins, lazyCodeCache: lazyCodeCacheRejected ? "rejected" : "accepted" };
       },
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
-      createFetcher: async (ctx) => (await loadLazy()).createTokenFetcher({ ...ctx, env: process.env, now: () => new Date() }),
+      createFetcher: async (ctx) => (await loadLazy()).wireTokenFetcher({ ...ctx, now: () => new Date() }),
       runDoctor: async (args, { writeStdout }) => {
         const lazy = await (await loadLazy()).loadDoctor();
         const deps = lazy.createNodeDoctorDeps({

@@ -1,6 +1,7 @@
 // Command line and environment → one frozen Config. The only module that reads environment variables.
 
 import { ConfigError } from "./errors.ts";
+import { GoDurationError, parseGoDuration } from "./go-duration.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
 /** Prefix of every flag's environment twin: `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
@@ -46,6 +47,16 @@ export const IDENTITY_ENV = [
   ENV_ENDPOINT_ROLESANYWHERE,
 ] as const;
 
+/** Proxy variables Node's agents honour (`proxyEnv`), in both spellings. */
+export const PROXY_ENV = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] as const;
+
+/** Endpoint overrides for the AWS clients we build: the SDK's service variable, else AWS_ENDPOINT_URL. */
+export interface AwsEndpoints {
+  ecr?: string;
+  ecrPublic?: string;
+  sts?: string;
+}
+
 export type Command = "plugin" | "check" | "doctor" | "version" | "help";
 
 export interface RolesAnywhereSettings {
@@ -83,6 +94,10 @@ export interface Config {
   rolesAnywhere?: RolesAnywhereSettings;
   /** The identity-shaping AWS variables, for the cache key and `check`. */
   awsEnv: Readonly<Record<string, string>>;
+  /** AWS_ENDPOINT_URL_ECR / _ECR_PUBLIC / _STS (each else AWS_ENDPOINT_URL); Roles Anywhere's is in `rolesAnywhere`. */
+  endpoints: Readonly<AwsEndpoints>;
+  /** The PROXY_ENV variables that are set: the AWS clients' agents take their proxy from these. */
+  proxyEnv: Readonly<Record<string, string>>;
 }
 
 type Kind = "string" | "bool" | "list";
@@ -221,6 +236,7 @@ function base(
   const ecrRoleArn = env[ENV_ECR_ROLE_ARN] || undefined;
   const rolesAnywhere = readRolesAnywhere(get, env);
   return {
+    ...readNetwork(env),
     command,
     commandArgs,
     logLevel: oneOf("log-level", LOG_LEVELS, "warn"),
@@ -237,6 +253,23 @@ function base(
     ...(rolesAnywhere ? { rolesAnywhere } : {}),
     awsEnv,
   };
+}
+
+/** Endpoint overrides and proxy settings, read here once; the AWS adapters take them from Config. */
+function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Config, "endpoints" | "proxyEnv"> {
+  const endpoints: AwsEndpoints = {};
+  const ecr = env.AWS_ENDPOINT_URL_ECR ?? env.AWS_ENDPOINT_URL;
+  const ecrPublic = env.AWS_ENDPOINT_URL_ECR_PUBLIC ?? env.AWS_ENDPOINT_URL;
+  const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  if (ecr !== undefined) endpoints.ecr = ecr;
+  if (ecrPublic !== undefined) endpoints.ecrPublic = ecrPublic;
+  if (sts !== undefined) endpoints.sts = sts;
+  const proxyEnv: Record<string, string> = {};
+  for (const k of PROXY_ENV) {
+    const v = env[k];
+    if (v !== undefined) proxyEnv[k] = v;
+  }
+  return { endpoints: Object.freeze(endpoints), proxyEnv: Object.freeze(proxyEnv) };
 }
 
 function readRolesAnywhere(
@@ -300,23 +333,16 @@ function splitList(s: string): string[] {
     .filter((x) => x.length > 0);
 }
 
-/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`) or bare seconds (`30`) → milliseconds. */
+/** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`; Go's own parser) or bare seconds (`30`) → milliseconds. No sign. */
 export function parseDurationMs(flag: string, raw: string): number {
   const v = raw.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched !== v.length || v.length === 0) {
+  try {
+    if (/^[+-]/.test(v)) throw new GoDurationError(v);
+    return Math.round(Number(parseGoDuration(v)) / 1e6);
+  } catch {
     throw new ConfigError("bad_flag_value", `--${flag} / ${envName(flag)}: ${JSON.stringify(raw)} is not a duration (e.g. 30s, 1h)`);
   }
-  return Math.round(total);
 }
 
 /** The `--help` text. */

@@ -8,11 +8,13 @@ import { classifyImage, type AliasMap, type ClassifiedImage, type EcrTarget } fr
 import { decodeAuthorizationToken } from "./token.ts";
 import { UpstreamError } from "./errors.ts";
 
-/** A token as the AWS side hands it over. `authorizationToken` is a secret. */
+/** A token as the AWS side hands it over. `authorizationToken` is base64 of `user:password`: a secret. */
 export interface FetchedToken {
   authorizationToken: string;
   expiresAt?: Date;
+  /** The API endpoint that answered (for messages and `check`). */
   endpoint: string;
+  /** The HTTP Date header of the answer: the doctor's clock-skew check uses it. */
   serverDate?: Date;
 }
 

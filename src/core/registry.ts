@@ -1,16 +1,9 @@
 // Image reference → registry → ECR classification (private / public / not ECR), per the host policy.
 
 import { ConfigError, InputError } from "./errors.ts";
+import { ECR_HOST_SUFFIXES, partitionOfEcrHost, type Partition } from "./partitions.ts";
 
-export type Partition =
-  | "aws"
-  | "aws-cn"
-  | "aws-us-gov"
-  | "aws-iso"
-  | "aws-iso-b"
-  | "aws-iso-e"
-  | "aws-iso-f"
-  | "aws-eusc";
+export type { Partition } from "./partitions.ts";
 
 /** Where an ECR token comes from: a private registry's region, or ECR Public. */
 export interface EcrTarget {
@@ -42,24 +35,10 @@ const PUBLIC_HOSTS: Record<string, { dualstack: boolean }> = {
 };
 const PUBLIC_REGION = "us-east-1";
 
-/**
- * DNS suffixes AWS owns for ECR registry hosts. Trusting only these suffixes is the security
- * property: no accepted host can belong to anybody but AWS, so no token reaches a foreign registry.
- */
-const SUFFIX_PARTITION: Record<string, Partition> = {
-  "amazonaws.com": "aws",
-  "on.aws": "aws",
-  "amazonaws.com.cn": "aws-cn",
-  "on.amazonwebservices.com.cn": "aws-cn",
-  "amazonaws.eu": "aws-eusc",
-  "c2s.ic.gov": "aws-iso",
-  "sc2s.sgov.gov": "aws-iso-b",
-  "cloud.adc-e.uk": "aws-iso-e",
-  "csp.hci.ic.gov": "aws-iso-f",
-};
-
-const PRIVATE_HOST =
-  /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]+(?:-[a-z]+)*-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$/;
+/** Private registry hosts: `<account>.dkr.ecr[-fips].<region>.<suffix>` or dual-stack `dkr-ecr[-fips]`, suffix from the partition table. */
+const PRIVATE_HOST = new RegExp(
+  `^(\\d{12})\\.(dkr\\.ecr|dkr\\.ecr-fips|dkr-ecr|dkr-ecr-fips)\\.([a-z]+(?:-[a-z]+)*-\\d+)\\.(${[...ECR_HOST_SUFFIXES.keys()].map((x) => x.replace(/\./g, "\\.")).join("|")})$`,
+);
 
 /** `host[:port]` with an LDH host and a port 1–65535; anything else (userinfo, spaces, IPv6 brackets) is refused. */
 const REGISTRY_SYNTAX = /^([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::(\d{1,5}))?$/;
@@ -92,14 +71,6 @@ export function parseRegistry(registry: string): { host: string; port?: string }
   return port === undefined ? { host } : { host, port };
 }
 
-/** The partition a private ECR host's suffix and region belong to. */
-function partitionFor(suffix: string, region: string): Partition {
-  const p = SUFFIX_PARTITION[suffix]!;
-  // GovCloud shares the commercial DNS suffixes; the region tells them apart.
-  if (p === "aws" && region.startsWith("us-gov-")) return "aws-us-gov";
-  return p;
-}
-
 /**
  * Classify a registry host (no port) as ECR private, ECR Public, or undefined (not ECR).
  * Classification is on the lower-cased host; DNS names are case-insensitive.
@@ -113,7 +84,7 @@ export function classifyHost(host: string): EcrTarget | undefined {
   const [, account, label, region, suffix] = m as unknown as [string, string, string, string, string];
   return {
     kind: "private",
-    partition: partitionFor(suffix, region),
+    partition: partitionOfEcrHost(suffix, region)!,
     region,
     account,
     fips: label.endsWith("-fips"),

@@ -1,7 +1,7 @@
 // Real DoctorDeps for a Linux node: node:fs, /proc scanning for the kubelet, execFile for helpers. Built by main.ts.
 import { execFile } from "node:child_process";
 import { readdir, readFile, stat } from "node:fs/promises";
-import type { DoctorDeps, DoctorFs, ProbeResult } from "./types.ts";
+import type { DoctorDeps, DoctorFs } from "./types.ts";
 
 /** The real read-only file system. */
 export const nodeDoctorFs: DoctorFs = {

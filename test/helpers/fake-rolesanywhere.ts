@@ -233,7 +233,7 @@ export async function startFakeRolesAnywhere(options: FakeRolesAnywhereOptions):
     // 7. Signature.
     const sts = Buffer.from(stringToSign, "utf8");
     const sig = Buffer.from(signatureHex!, "hex");
-    let ok = false;
+    let ok: boolean;
     try {
       ok =
         keyType === "rsa"

@@ -115,7 +115,7 @@ test("check prints the summary to stdout without the password", async () => {
 });
 
 test("stdin over 1 MiB is refused while reading, before it is all buffered", async () => {
-  const { readRequestBytes } = await import("../../src/plugin/run.ts");
+  const { readRequestBytes } = await import("../../src/plugin/request.ts");
   let produced = 0;
   async function* endless() {
     for (;;) {

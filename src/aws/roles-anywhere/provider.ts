@@ -342,7 +342,7 @@ export async function loadRolesAnywhere(options: RolesAnywhereOptions, deps: Pic
   const keyPath = options.privateKeyPath ?? options.certificatePath;
   const keyFile = keyPath === options.certificatePath ? certFile : await readConfigured(readFile, keyPath, "private key");
   const privateKey = loadPrivateKey(keyFile, keyPath, options.passphrase);
-  let matches = false;
+  let matches: boolean;
   try {
     matches = leaf.checkPrivateKey(privateKey);
   } catch {
@@ -412,6 +412,7 @@ export function createNodeHttpSend(agentOrAgents?: http.Agent | { http?: http.Ag
 
 /** One line, bounded, no control characters: safe to put into a PluginError message. */
 function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
   return flat.length > MAX_SERVICE_MESSAGE_CHARS ? flat.slice(0, MAX_SERVICE_MESSAGE_CHARS) + "…" : flat;
 }

@@ -109,6 +109,16 @@ const sha256Hex = (data: string | Buffer): string => createHash("sha256").update
 /** Header value canonicalisation: trim, and collapse runs of spaces (SigV4). */
 const canonicalValue = (v: string): string => v.trim().replace(/\s+/g, " ");
 
+/** The string to sign, signed with the leaf's key (PKCS#1 v1.5 for RSA, DER-encoded ECDSA), as hex. */
+function signHex(algorithm: RolesAnywhereAlgorithm, key: KeyObject, stringToSign: string): string {
+  const data = Buffer.from(stringToSign, "utf8");
+  const raw =
+    algorithm === "AWS4-X509-RSA-SHA256"
+      ? cryptoSign("sha256", data, { key, padding: cryptoConstants.RSA_PKCS1_PADDING })
+      : cryptoSign("sha256", data, { key, dsaEncoding: "der" });
+  return raw.toString("hex");
+}
+
 /**
  * Sign a CreateSession request with SigV4-X509. Deterministic for RSA; ECDSA signatures are
  * randomised but verify against the leaf's public key. The signed headers are exactly
@@ -141,11 +151,7 @@ export function signRolesAnywhereRequest(input: RolesAnywhereSignInput): RolesAn
   const credentialScope = `${shortDate}/${input.region}/${ROLES_ANYWHERE_SERVICE}/aws4_request`;
   const stringToSign = [algorithm, amzDate, credentialScope, canonicalRequestHash].join("\n");
 
-  const raw =
-    algorithm === "AWS4-X509-RSA-SHA256"
-      ? cryptoSign("sha256", Buffer.from(stringToSign, "utf8"), { key: input.privateKey, padding: cryptoConstants.RSA_PKCS1_PADDING })
-      : cryptoSign("sha256", Buffer.from(stringToSign, "utf8"), { key: input.privateKey, dsaEncoding: "der" });
-  const signature = raw.toString("hex");
+  const signature = signHex(algorithm, input.privateKey, stringToSign);
 
   const authorizationWithoutSignature = `${algorithm} Credential=${input.serialDecimal}/${credentialScope}, SignedHeaders=${signedHeaders}, Signature=`;
   const authorization = authorizationWithoutSignature + signature;

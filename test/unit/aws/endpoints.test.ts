@@ -50,7 +50,7 @@ for (const [image, url, region] of routes) {
   test(`the ECR call for ${image.split("/")[0]} goes to ${url} signed for ${region}`, async () => {
     const target = classifyImage(image);
     const rec = recorder(() => ({ status: 200, headers: { "content-type": "application/x-amz-json-1.1" }, body: target.kind === "public" ? publicBody : tokenBody }));
-    const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 1, env: {} });
+    const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 1, endpoints: {} });
     const token = await ecr.getAuthorizationToken(target, creds, new AbortController().signal);
     assert.equal(rec.seen.length, 1);
     assert.equal(rec.seen[0]!.url, url);
@@ -62,7 +62,7 @@ for (const [image, url, region] of routes) {
 test("AWS_ENDPOINT_URL_ECR replaces the URL only: the signature keeps the registry's region", async () => {
   const target = classifyImage("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app");
   const rec = recorder(() => ({ status: 200, body: tokenBody }));
-  const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 1, env: { AWS_ENDPOINT_URL_ECR: "http://127.0.0.1:9" } });
+  const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 1, endpoints: { ecr: "http://127.0.0.1:9" } });
   await ecr.getAuthorizationToken(target, creds, new AbortController().signal);
   assert.equal(rec.seen[0]!.url, "http://127.0.0.1:9/");
   assert.match(rec.seen[0]!.authorization ?? "", /\/us-gov-west-1\/ecr\/aws4_request/);
@@ -81,7 +81,7 @@ for (const [region, url] of stsRoutes) {
       body = String(req.body);
       return { status: 200, headers: { "content-type": "text/xml" }, body: stsOk };
     });
-    const sts = createRoleAssumer({ requestHandler: rec.handler, maxAttempts: 1, env: {} });
+    const sts = createRoleAssumer({ requestHandler: rec.handler, maxAttempts: 1 });
     const c = await sts.assumeRoleWithWebIdentity({ roleArn: "arn:aws:iam::123456789012:role/r", token: "tok", region, signal: new AbortController().signal });
     assert.equal(rec.seen[0]!.url, url);
     assert.equal(rec.seen[0]!.authorization, undefined);
@@ -96,7 +96,7 @@ test("an STS AccessDenied is a credentials error naming the role; no retry", asy
     headers: { "content-type": "text/xml" },
     body: "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error></ErrorResponse>",
   }));
-  const sts = createRoleAssumer({ requestHandler: rec.handler, maxAttempts: 4, env: {} });
+  const sts = createRoleAssumer({ requestHandler: rec.handler, maxAttempts: 4 });
   await assert.rejects(
     sts.assumeRoleWithWebIdentity({ roleArn: "arn:aws:iam::123456789012:role/r", token: "tok", region: "us-east-1", signal: new AbortController().signal }),
     (e: unknown) => e instanceof CredentialsError && e.exitCode === 4 && /arn:aws:iam::123456789012:role\/r/.test(e.message) && /AccessDenied/.test(e.message),
@@ -106,7 +106,7 @@ test("an STS AccessDenied is a credentials error naming the role; no retry", asy
 
 test("ECR throttling is retried up to the attempt limit, then reported as upstream throttling", async () => {
   const rec = recorder(() => ({ status: 400, headers: { "x-amzn-errortype": "ThrottlingException" }, body: '{"__type":"ThrottlingException","message":"Rate exceeded"}' }));
-  const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 3, env: {} });
+  const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 3, endpoints: {} });
   await assert.rejects(
     ecr.getAuthorizationToken(classifyImage("123456789012.dkr.ecr.us-east-1.amazonaws.com/x"), creds, new AbortController().signal),
     (e: unknown) => e instanceof UpstreamError && e.code === "throttled" && e.retryable,
@@ -116,7 +116,7 @@ test("ECR throttling is retried up to the attempt limit, then reported as upstre
 
 test("an ECR answer without authorization data is an upstream error", async () => {
   const rec = recorder(() => ({ status: 200, body: '{"authorizationData":[]}' }));
-  const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 1, env: {} });
+  const ecr = createEcrAuth({ requestHandler: rec.handler, maxAttempts: 1, endpoints: {} });
   await assert.rejects(
     ecr.getAuthorizationToken(classifyImage("123456789012.dkr.ecr.us-east-1.amazonaws.com/x"), creds, new AbortController().signal),
     (e: unknown) => e instanceof UpstreamError && e.code === "no_authorization_data",

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { entryName, isFresh, openTokenCache } from "../../../src/cache/token-cache.ts";
+import { LOCK_STALE_MS, entryName, isFresh, openTokenCache } from "../../../src/cache/token-cache.ts";
 import { planCredentials } from "../../../src/core/credential-plan.ts";
 import { tokenCacheKey, type FetchedToken } from "../../../src/core/provider.ts";
 import { readConfig } from "../../../src/core/config.ts";
@@ -14,13 +14,17 @@ import { UpstreamError } from "../../../src/core/errors.ts";
 const T0 = new Date("2026-06-01T00:00:00Z");
 const H = 3600_000;
 
+/** The pid every cache of a setup writes into its locks; alive unless a test says otherwise. */
+const PID = 4242;
+
 function setup(opts: { now?: () => Date; isAlive?: (pid: number) => boolean } = {}) {
   const dir = join(mkdtempSync(join(tmpdir(), "tc-")), "cache");
   const lines: string[] = [];
   const log = createLogger({ level: "debug", format: "text", write: (l) => lines.push(l), now: () => T0 });
   let clock = T0;
   const now = opts.now ?? (() => clock);
-  const open = () => openTokenCache({ dir, log, now, signal: new AbortController().signal, lockWaitMs: 2000, ...(opts.isAlive ? { isAlive: opts.isAlive } : {}) });
+  const open = () =>
+    openTokenCache({ dir, log, now, signal: new AbortController().signal, lockWaitMs: 2000, pid: PID, isAlive: opts.isAlive ?? ((pid) => pid === PID), random: () => 0.5 });
   return { dir, lines, open, setClock: (d: Date) => (clock = d) };
 }
 
@@ -111,6 +115,20 @@ test("a lock left by a dead process is broken at once", async () => {
   const r = await cache.get("k", async () => token(1));
   assert.equal(r.fromCache, false);
   assert.ok(Date.now() - started < 1000);
+});
+
+test("the injected clock drives the lock: a live holder's lock older than LOCK_STALE_MS by that clock is broken and taken", async () => {
+  const s = setup({ now: () => new Date(Date.now() + LOCK_STALE_MS + 60_000), isAlive: () => true });
+  const cache = (await s.open())!;
+  const lock = join(s.dir, entryName("k") + ".lock");
+  writeFileSync(lock, JSON.stringify({ pid: 1, at: 0 }));
+  let holder: unknown;
+  const r = await cache.get("k", async () => {
+    holder = JSON.parse(readFileSync(lock, "utf8")).pid;
+    return token(1, 12 * H, new Date(Date.now() + LOCK_STALE_MS + 60_000));
+  });
+  assert.equal(r.fromCache, false);
+  assert.equal(holder, PID, "the fetch ran under our lock, so the old one was judged stale by the injected clock");
 });
 
 test("while a live process holds the lock, a second one waits and uses what the first wrote", async () => {

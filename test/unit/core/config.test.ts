@@ -86,3 +86,17 @@ test("only identity-shaping AWS variables reach the config, never a secret key",
   const c = readConfig([], { AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "SECRET", AWS_SESSION_TOKEN: "TOKEN", AWS_PROFILE: "p" });
   assert.deepEqual(c.awsEnv, { AWS_ACCESS_KEY_ID: "AKID", AWS_PROFILE: "p" });
 });
+
+test("endpoint overrides and proxy settings are read once into Config (the AWS adapters take them from there)", () => {
+  const c = readConfig([], {
+    AWS_ENDPOINT_URL: "http://all.example",
+    AWS_ENDPOINT_URL_ECR: "http://ecr.example",
+    HTTPS_PROXY: "http://proxy:3128",
+    no_proxy: "169.254.169.254",
+    UNRELATED: "x",
+  });
+  assert.deepEqual(c.endpoints, { ecr: "http://ecr.example", ecrPublic: "http://all.example", sts: "http://all.example" });
+  assert.deepEqual(c.proxyEnv, { HTTPS_PROXY: "http://proxy:3128", no_proxy: "169.254.169.254" });
+  assert.deepEqual(readConfig([], {}).endpoints, {});
+  assert.deepEqual(readConfig([], {}).proxyEnv, {});
+});

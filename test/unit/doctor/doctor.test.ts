@@ -163,7 +163,7 @@ describe("runDoctor output and usage", () => {
   it("prints one `status  check: message  (fix: hint)` line per finding", async () => {
     const { deps, lines } = makeDeps({ files: withFiles({ [EXE]: { content: "#!/bin/sh\n", mode: 0o644 } }) });
     assert.equal(await runDoctor(["--offline"], deps), 1);
-    assert.ok(lines.some((l) => /^fail  provider-binary: .*\(fix: chmod 0755 /.test(l)), lines.join("\n"));
+    assert.ok(lines.some((l) => /^fail {2}provider-binary: .*\(fix: chmod 0755 /.test(l)), lines.join("\n"));
   });
   it("exits 2 on an unknown argument", async () => {
     const { deps } = makeDeps();

@@ -1,12 +1,8 @@
 // Checks that CredentialProviderConfig files are accepted and refused exactly where the kubelet accepts and refuses them.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type ConfigIssueKind,
-  GoDurationError,
-  loadCredentialProviderConfig,
-  parseGoDuration,
-} from "../../../src/kubelet/config.ts";
+import { type ConfigIssueKind, loadCredentialProviderConfig } from "../../../src/kubelet/config.ts";
+import { GoDurationError, parseGoDuration } from "../../../src/core/go-duration.ts";
 import { memFs } from "../../fixtures/kubelet/mem-fs.ts";
 
 const PROVIDER = `  - name: ecr-credential-provider
