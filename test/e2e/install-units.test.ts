@@ -35,7 +35,9 @@ function rootFor(s: Scenario): string {
 }
 /** The value of VAR's last assignment in an environment file (quotes kept). */
 function lastAssignment(file: string, v: string): string | undefined {
-  const lines = readFileSync(file, "utf8").split("\n").filter((l) => new RegExp(`^\\s*${v}\\s*=`).test(l));
+  const lines = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => new RegExp(`^\\s*${v}\\s*=`).test(l));
   return lines.at(-1)?.replace(new RegExp(`^\\s*${v}\\s*=`), "");
 }
 
@@ -91,7 +93,10 @@ describe("install.sh on the units distributions ship", () => {
           const restated = /^ExecStart=(.+)$/m.exec(text.replace(/^ExecStart=\n/m, ""))![1]!.split(/\s+/);
           assert.deepEqual(restated, [...effectiveExecWords(readFileSync(join(root, from), "utf8")), ...OURS.split(" ")]);
         } else if (want === "files") {
-          assert.ok(changed.every((f) => f.endsWith("/ecr-credential-provider") || f.endsWith("config.yaml")), changed.join(" "));
+          assert.ok(
+            changed.every((f) => f.endsWith("/ecr-credential-provider") || f.endsWith("config.yaml")),
+            changed.join(" "),
+          );
         } else assert.equal(want, "nodeadm");
         for (const [path] of Object.entries(s.files)) {
           if (!changed.includes(path)) assert.equal(now[path], before[path], `${path} untouched`);
@@ -190,7 +195,12 @@ describe("install.sh validates plugin flags with the executable before anything 
   }
   it("accepts every flag of the plugin's own table and copies it into the provider's args", () => {
     const value: Record<string, string | undefined> = {
-      "log-level": "debug", "log-format": "json", output: "json", timeout: "20s", "cache-dir": "/var/cache/ecr-x", "no-cache": undefined,
+      "log-level": "debug",
+      "log-format": "json",
+      output: "json",
+      timeout: "20s",
+      "cache-dir": "/var/cache/ecr-x",
+      "no-cache": undefined,
       "registry-alias": "mirror.internal:5000=111122223333.dkr.ecr.eu-west-1.amazonaws.com",
       "roles-anywhere-certificate": "/etc/ecr-credential-provider/roles-anywhere/certificate.pem",
       "roles-anywhere-private-key": "/etc/ecr-credential-provider/roles-anywhere/private-key.pem",
@@ -218,11 +228,20 @@ describe("the docs say what install.sh does", () => {
   it("documents exactly install.sh's exit codes, none of them one of the plugin's 0-5", () => {
     const codes = [...script.matchAll(/^EX_\w+=(\d+)$/gm)].map((m) => Number(m[1])).sort();
     const section = doc.slice(doc.indexOf("### Exit codes of install.sh"), doc.indexOf("### Reruns"));
-    const documented = [...section.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1])).filter((c) => c !== 0).sort();
+    const documented = [...section.matchAll(/^\| (\d+) \|/gm)]
+      .map((m) => Number(m[1]))
+      .filter((c) => c !== 0)
+      .sort();
     assert.deepEqual(documented, codes);
     assert.ok(codes.every((c) => c > 5));
-    const help = /^# exit: (.+(?:\n#  .+)*)/m.exec(script)![1]!;
-    assert.deepEqual([...help.matchAll(/\b(\d+) /g)].map((m) => Number(m[1])).filter((c) => c !== 0).sort(), codes);
+    const help = /^# exit: (.+(?:\n# {2}.+)*)/m.exec(script)![1]!;
+    assert.deepEqual(
+      [...help.matchAll(/\b(\d+) /g)]
+        .map((m) => Number(m[1]))
+        .filter((c) => c !== 0)
+        .sort(),
+      codes,
+    );
   });
   it("names the drop-in install.sh writes, and no other", () => {
     const name = /^OUR_DROPIN_NAME=(\S+)$/m.exec(script)![1]!;
