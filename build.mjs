@@ -197,6 +197,9 @@ const MAIN_ENTRY = "src/cli/main.ts";
 const LAZY_ENTRY = "src/bootstrap/lazy.ts";
 /** The module both halves share: its classes must be the same objects on both sides of `instanceof`. */
 const SHARED_ERRORS = "src/core/errors.ts";
+/** Build-time program that evaluates the lazy half, fetches once and writes its V8 code cache; bundled beside it. */
+const WARM_UP_ENTRY = "src/bootstrap/warm-up.ts";
+const WARM_UP_BUNDLE = "warm-up.cjs";
 const LAZY_ASSET = "lazy.cjs";
 const withoutSuffix = (p) => p.replace(/\.(js|ts)$/, "");
 
@@ -376,9 +379,9 @@ function patchCacheFlagHash(seeded, ref, what) {
   return out;
 }
 
-/** Code cache for the lazy half, made by the target's node (see scripts/lazy-code-cache.cjs), reproducible like the main one. */
+/** Code cache for the lazy half, made by the target's node running WARM_UP_ENTRY's bundle, reproducible like the main one. */
 function makeLazyCodeCache(arch, node, lazyFile, dir) {
-  const script = join(ROOT, "scripts", "lazy-code-cache.cjs");
+  const script = join(dir, WARM_UP_BUNDLE);
   const gen = (flags, name) => {
     const out = join(dir, name);
     run(...splitCmd([...runner(arch), node, ...flags, script, lazyFile, out]));
@@ -487,6 +490,7 @@ async function buildProgram(plan, { entry, label, outputs }) {
     lazyFile = join(dir, LAZY_ASSET);
     const l = await bundle(lazyEntry, lazyFile, "lazy");
     say(`  lazy half ${relative(ROOT, lazyFile)}: ${(l.bytes / 1024).toFixed(1)} KiB from ${l.inputs} inputs (embedded as SEA asset ${LAZY_ASSET})`);
+    if (plan.useCodeCache) await bundle(WARM_UP_ENTRY, join(dir, WARM_UP_BUNDLE));
   }
   const rows = [];
   for (const [arch, outFile] of outputs) {

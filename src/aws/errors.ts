@@ -43,9 +43,10 @@ interface SdkLikeError {
   cause?: unknown;
 }
 
-/** One line, bounded: upstream text must not flood or split the kubelet log. */
+/** One line, bounded, no control characters: upstream text must not flood or split the kubelet log. */
 export function oneLine(s: string, max = 300): string {
-  const t = s.replace(/\s+/g, " ").trim();
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  const t = s.replace(/[\s\u0000-\u001f\u007f]+/g, " ").trim();
   return t.length > max ? t.slice(0, max) + "…" : t;
 }
 

@@ -18,6 +18,12 @@ export interface RetryOptions {
 const BASE_DELAY_MS = 400;
 const MAX_DELAY_MS = 4_000;
 
+/**
+ * Roles Anywhere's refresh policy: 3 attempts (the first included), a shorter backoff: the session
+ * call sits in front of the ECR call within the same deadline.
+ */
+export const RETRY_POLICY_ROLES_ANYWHERE = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2000 } as const;
+
 /** Whether an error is worth another attempt: marked retryable by an adapter. */
 export function isRetryable(err: unknown): boolean {
   return err instanceof UpstreamError && err.retryable;

@@ -1,14 +1,12 @@
 // Command line and environment → one frozen Config. The only module that reads environment variables.
 
 import { ConfigError } from "./errors.ts";
+import { DEFAULT_CACHE_DIR, ENV_RA_PASSPHRASE, FLAGS, envName, splitList } from "./flags.ts";
 import { GoDurationError, parseGoDuration } from "./go-duration.ts";
+
+export { DEFAULT_CACHE_DIR, ENV_PREFIX, ENV_RA_PASSPHRASE, FLAGS, envName, type FlagKind, type FlagSpec } from "./flags.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
 
-/** Prefix of every flag's environment twin: `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
-export const ENV_PREFIX = "ECR_CREDENTIAL_PROVIDER_";
-
-/** Default cache directory: node-wide, root-owned, survives kubelet restarts (FHS /var/cache). */
-export const DEFAULT_CACHE_DIR = "/var/cache/ecr-credential-provider";
 /** Overall deadline: the kubelet SIGKILLs us at 60 s; stay well clear, leaving room for a retry by the kubelet. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** One HTTP attempt: the reference uses 30 s per client; ours is shorter so a retry fits in the deadline. */
@@ -24,9 +22,6 @@ export const DEFAULT_RA_SESSION_SECONDS = 3600;
 export const ENV_ECR_ROLE_ARN = "AWS_ECR_ROLE_ARN";
 /** Roles Anywhere endpoint override (the SDK's naming convention for service endpoints). */
 export const ENV_ENDPOINT_ROLESANYWHERE = "AWS_ENDPOINT_URL_ROLESANYWHERE";
-/** Passphrase of an encrypted Roles Anywhere key, as a value: env or file only, never a flag. */
-export const ENV_RA_PASSPHRASE = `${ENV_PREFIX}ROLES_ANYWHERE_PRIVATE_KEY_PASSPHRASE`;
-
 /** AWS SDK variables that decide which identity the default chain resolves; they shape the cache key. */
 export const IDENTITY_ENV = [
   "AWS_PROFILE",
@@ -98,37 +93,6 @@ export interface Config {
   endpoints: Readonly<AwsEndpoints>;
   /** The PROXY_ENV variables that are set: the AWS clients' agents take their proxy from these. */
   proxyEnv: Readonly<Record<string, string>>;
-}
-
-type Kind = "string" | "bool" | "list";
-interface FlagSpec {
-  kind: Kind;
-  help: string;
-}
-
-/** Every flag; each has an env twin (`ENV_PREFIX` + upper snake case). Order is the help order. */
-export const FLAGS: Record<string, FlagSpec> = {
-  "log-level": { kind: "string", help: "debug | info | warn | error | silent (default warn)" },
-  "log-format": { kind: "string", help: "text | json (default text)" },
-  output: { kind: "string", help: "check's output: text | json (default text)" },
-  "registry-alias": { kind: "list", help: "HOST[:PORT]=ECR_REGISTRY, repeatable: answer for a mirror, pull-through host or CNAME with that ECR registry's token" },
-  timeout: { kind: "string", help: "overall deadline, Go duration or seconds (default 30s; the kubelet kills at 60s)" },
-  "cache-dir": { kind: "string", help: `node-wide token cache directory (default ${DEFAULT_CACHE_DIR})` },
-  "no-cache": { kind: "bool", help: "do not read or write the token cache" },
-  "roles-anywhere-certificate": { kind: "string", help: "IAM Roles Anywhere: leaf certificate PEM file" },
-  "roles-anywhere-private-key": { kind: "string", help: "IAM Roles Anywhere: private key PEM file (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8)" },
-  "roles-anywhere-private-key-passphrase-file": { kind: "string", help: `file holding the key's passphrase (or env ${ENV_RA_PASSPHRASE})` },
-  "roles-anywhere-intermediates": { kind: "string", help: "IAM Roles Anywhere: PEM bundle of up to 5 intermediate certificates" },
-  "roles-anywhere-trust-anchor-arn": { kind: "string", help: "IAM Roles Anywhere trust anchor ARN (gives region and partition)" },
-  "roles-anywhere-profile-arn": { kind: "string", help: "IAM Roles Anywhere profile ARN" },
-  "roles-anywhere-role-arn": { kind: "string", help: "IAM role ARN to assume" },
-  "roles-anywhere-session-duration": { kind: "string", help: "session length, 900–43200 s or a Go duration (default 3600s)" },
-  "roles-anywhere-role-session-name": { kind: "string", help: "role session name (the profile must accept it)" },
-};
-
-/** `--log-level` → `ECR_CREDENTIAL_PROVIDER_LOG_LEVEL`. */
-export function envName(flag: string): string {
-  return ENV_PREFIX + flag.toUpperCase().replace(/-/g, "_");
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
@@ -324,13 +288,6 @@ function readRolesAnywhere(
   const endpoint = env[ENV_ENDPOINT_ROLESANYWHERE];
   if (endpoint) s.endpoint = endpoint;
   return s;
-}
-
-function splitList(s: string): string[] {
-  return s
-    .split(/[\s,]+/)
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0);
 }
 
 /** A Go duration (`30s`, `1m30s`, `1.5h`, `500ms`; Go's own parser) or bare seconds (`30`) → milliseconds. No sign. */

@@ -14,6 +14,12 @@ export function pemCertificates(data: Buffer): Buffer[] {
   return ders;
 }
 
+/** The one error for a Roles Anywhere file that cannot be read: names the file and the errno code, never its content. */
+export function fileUnreadable(field: string, path: string, cause: unknown): ConfigError {
+  const code = (cause as { code?: unknown })?.code;
+  return new ConfigError("RA_FILE_UNREADABLE", `cannot read ${field} ${path}${typeof code === "string" ? ` (${code})` : ""}`, { cause });
+}
+
 /**
  * Stable, network-free identity of a Roles Anywhere configuration, for the token cache key:
  * `rolesanywhere|<trustAnchorArn>|<profileArn>|<roleArn>|sha256:<hex of the leaf's DER>`. The leaf is
@@ -30,8 +36,7 @@ export function rolesAnywhereIdentity(
   try {
     data = read(options.certificatePath);
   } catch (cause) {
-    const code = (cause as { code?: unknown })?.code;
-    throw new ConfigError("RA_FILE_UNREADABLE", `cannot read certificate ${options.certificatePath}${typeof code === "string" ? ` (${code})` : ""}`, { cause });
+    throw fileUnreadable("certificate", options.certificatePath, cause);
   }
   const leaf = pemCertificates(data)[0];
   if (!leaf) throw new ConfigError("RA_NO_CERTIFICATE", `certificate ${options.certificatePath} holds no certificate`);

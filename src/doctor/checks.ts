@@ -2,30 +2,21 @@
 import { readConfig } from "../core/config.ts";
 import { parseAliases } from "../core/registry.ts";
 import { type CredentialProvider, type LoadedConfig } from "../kubelet/config.ts";
+import { DEFAULT_CACHE_DIR, envName, flagValues, splitList } from "../core/flags.ts";
 import { imageMatches, normalizeImageName } from "../kubelet/match.ts";
 import type { DoctorFs, Finding, ProbeResult } from "./types.ts";
 
-/** Default on-disk token cache (the core's default; override with --cache-dir). */
-export const DEFAULT_CACHE_DIR = "/var/cache/ecr-credential-provider";
-/** Env var prefix of the plugin's own flags. */
-export const ENV_PREFIX = "ECR_CREDENTIAL_PROVIDER_";
 /** Clock skew thresholds: SigV4 rejects requests more than 5 minutes off. */
 export const SKEW_WARN_MS = 60_000;
 export const SKEW_FAIL_MS = 300_000;
 
-/** The last value of `--name=v` / `--name v` in provider args, then the provider env, then the doctor env. */
+/** The last value of `--name=v` / `--name v` in provider args, then the provider env, then the doctor env (the plugin's flag table and twins). */
 export function pluginSetting(provider: CredentialProvider | undefined, env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
-  const args = provider?.args ?? [];
-  let found: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === `--${name}`) found = args[i + 1] ?? "";
-    else if (a.startsWith(`--${name}=`)) found = a.slice(name.length + 3);
-  }
+  const found = flagValues(provider?.args ?? [], name).at(-1);
   if (found !== undefined) return found;
-  const envName = ENV_PREFIX + name.toUpperCase().replace(/-/g, "_");
-  const fromProvider = provider?.env.filter((e) => e.name === envName).at(-1)?.value;
-  return fromProvider ?? env[envName];
+  const twin = envName(name);
+  const fromProvider = provider?.env.filter((e) => e.name === twin).at(-1)?.value;
+  return fromProvider ?? env[twin];
 }
 
 /**
@@ -41,18 +32,12 @@ export function pluginArgsFindings(provider: CredentialProvider): Finding[] {
   }
 }
 
-/** Every value of a repeatable plugin flag (`--registry-alias`), from args then env (comma separated). */
+/** Every value of a repeatable plugin flag (`--registry-alias`), from args, else its twin (provider env, then doctor env), split as the plugin splits it. */
 export function pluginSettingList(provider: CredentialProvider | undefined, env: Readonly<Record<string, string | undefined>>, name: string): string[] {
-  const args = provider?.args ?? [];
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === `--${name}`) out.push(args[i + 1] ?? "");
-    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
-  }
+  const out = flagValues(provider?.args ?? [], name);
   if (out.length > 0) return out;
-  const v = pluginSetting(undefined, Object.fromEntries((provider?.env ?? []).map((e) => [e.name, e.value])), name) ?? env[ENV_PREFIX + name.toUpperCase().replace(/-/g, "_")];
-  return v ? v.split(",").map((s) => s.trim()).filter(Boolean) : [];
+  const v = pluginSetting(provider && { ...provider, args: [] }, env, name);
+  return v ? splitList(v) : [];
 }
 
 /** The `config` check: every read/decode/validation issue the kubelet would stop on. */

@@ -9,8 +9,11 @@ import type { DoctorDeps, Finding } from "./types.ts";
 export type { CommandResult, DoctorDeps, DoctorFs, DoctorStat, Finding, ProbeProvider, ProbeResult } from "./types.ts";
 export { createNodeDoctorDeps, readKubeletCommandLine } from "./node-deps.ts";
 
-/** Exit codes: 0 nothing failed (warnings allowed), 1 at least one check failed, 2 bad usage. */
-export const DOCTOR_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes, chosen not to clash with the plugin's EXIT (core/errors.ts): 0 nothing failed (warnings
+ * allowed), 6 at least one check failed, 3 bad usage (the plugin's "configuration"); 1 stays "internal error".
+ */
+export const DOCTOR_EXIT = { ok: 0, failed: 6, usage: 3 } as const;
 
 /** Parsed `doctor` arguments. */
 export interface DoctorOptions {

@@ -1,7 +1,7 @@
 // Doctor: each offline-checkable misconfiguration from distros.md is reported under the right check as `fail`.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runDoctor, type DoctorDeps, type Finding, type ProbeResult } from "../../../src/doctor/index.ts";
+import { DOCTOR_EXIT, runDoctor, type DoctorDeps, type Finding, type ProbeResult } from "../../../src/doctor/index.ts";
 import { memFs, type MemEntry } from "../../fixtures/kubelet/mem-fs.ts";
 
 const BIN = "/opt/ecr-credential-provider/bin";
@@ -124,7 +124,7 @@ describe("runDoctor reports each misconfiguration as a failing check", () => {
       const { code, checks } = await doctor(c.argv ?? ["--offline"], c.setup);
       const failing = checks.filter((f) => f.status === "fail").map((f) => f.check);
       assert.ok(failing.includes(c.check), `want a fail for ${c.check}; got ${JSON.stringify(checks, null, 1)}`);
-      assert.equal(code, 1);
+      assert.equal(code, DOCTOR_EXIT.failed);
     });
   }
 });
@@ -162,11 +162,20 @@ describe("runDoctor on a healthy node", () => {
 describe("runDoctor output and usage", () => {
   it("prints one `status  check: message  (fix: hint)` line per finding", async () => {
     const { deps, lines } = makeDeps({ files: withFiles({ [EXE]: { content: "#!/bin/sh\n", mode: 0o644 } }) });
-    assert.equal(await runDoctor(["--offline"], deps), 1);
+    assert.equal(await runDoctor(["--offline"], deps), DOCTOR_EXIT.failed);
     assert.ok(lines.some((l) => /^fail {2}provider-binary: .*\(fix: chmod 0755 /.test(l)), lines.join("\n"));
   });
-  it("exits 2 on an unknown argument", async () => {
+  it("exits 3 (usage) on an unknown argument", async () => {
     const { deps } = makeDeps();
-    assert.equal(await runDoctor(["--bogus"], deps), 2);
+    assert.equal(await runDoctor(["--bogus"], deps), 3);
+  });
+});
+
+describe("doctor's exit codes", () => {
+  it("do not reuse the plugin's codes for other meanings: failed is none of EXIT, usage is EXIT.config", async () => {
+    const { EXIT } = await import("../../../src/core/errors.ts");
+    assert.ok(!(Object.values(EXIT) as number[]).includes(DOCTOR_EXIT.failed));
+    assert.equal(DOCTOR_EXIT.usage, EXIT.config);
+    assert.equal(DOCTOR_EXIT.ok, EXIT.ok);
   });
 });
