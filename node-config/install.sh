@@ -130,23 +130,19 @@ gen_config() {
 }
 
 # --- plugin flags: the executable's own parser decides ----------------------------------------------
-validate_plugin_args() {
+# The flags go into the provider's args as --name=value; `doctor` then runs the generated config's args
+# through the plugin's own parser and alias checks (check plugin-args) before anything is written.
+collect_plugin_args() {
 	PLUGIN_ARGS=
-	[ -n "$PLUGIN_RAW" ] || return 0
-	set --
-	while IFS= read -r a; do if [ -n "$a" ]; then set -- "$@" "$a"; fi; done <<EOF
-$PLUGIN_RAW
-EOF
-	# Parsing stops at --version after the flags before it went through readConfig, as in a kubelet run.
-	if ! out=$(env -i PATH="${PATH:-/usr/bin:/bin}" "$BINARY" "$@" --version 2>&1 >/dev/null); then
-		die $EX_INVALID "plugin flags refused by $NAME: $(printf '%s' "$out" | head -n 1); nothing was changed"
-	fi
-	for a in "$@"; do
+	while IFS= read -r a; do
+		[ -n "$a" ] || continue
 		case $a in
 		*'"'* | *'\'*) die $EX_INVALID "plugin flag may not contain quotes or backslashes: $a; nothing was changed" ;;
 		esac
 		PLUGIN_ARGS="$PLUGIN_ARGS$a$NL"
-	done
+	done <<EOF
+$PLUGIN_RAW
+EOF
 }
 
 # --- distro detection --------------------------------------------------------------------------------
@@ -169,12 +165,29 @@ detect_distro() {
 	say unknown
 }
 
-# --- manifest, backups, atomic writes -----------------------------------------------------------------
-in_manifest() { [ -f "$MANIFEST" ] && cut -f2 "$MANIFEST" | grep -qxF "$1"; }
-record() {
+# --- manifest, plan, atomic writes -------------------------------------------------------------------
+# The manifest (state dir) lists what install added, one line each, TAB-separated:
+#   dir PATH                 a directory install created (removed on --uninstall when empty)
+#   created PATH SHA256      a file install created; removed on --uninstall while it still has that hash
+#   modified PATH SHA256     a file install replaced (backup in the state dir); restored likewise
+#   env PATH VAR HOW         our two flags appended to VAR in PATH; HOW: edited | added-line | created-file
+# A run first builds every new file in $TMP and a plan ($TMP/plan), checks it, and only then writes.
+in_manifest() { [ -f "$MANIFEST" ] && awk -F "$TAB" -v k="$1" -v f="$2" '$1 == k && $2 == f { found = 1 } END { exit !found }' "$MANIFEST"; }
+manifest_field() {
+	[ -f "$MANIFEST" ] || return 0
+	awk -F "$TAB" -v f="$1" -v n="$2" '$2 == f && $1 != "dir" { v = $n } END { print v }' "$MANIFEST"
+}
+# record_line KIND PATH [FIELDS...]: replace PATH's KIND line in the manifest.
+record_line() {
 	[ "$DRY_RUN" = 1 ] && return 0
-	in_manifest "$2" && return 0
-	printf '%s\t%s\n' "$1" "$2" >>"$MANIFEST"
+	kind=$1
+	path=$2
+	shift 2
+	awk -F "$TAB" -v k="$kind" -v f="$path" '!($1 == k && $2 == f)' "$MANIFEST" >"$MANIFEST.new"
+	line="$kind$TAB$path"
+	for x in "$@"; do line="$line$TAB$x"; done
+	printf '%s\n' "$line" >>"$MANIFEST.new"
+	mv -f "$MANIFEST.new" "$MANIFEST"
 }
 # init_state: create the state dir, remembering which of its ancestors were missing (innermost first) for --uninstall.
 init_state() {
@@ -197,59 +210,81 @@ ensure_dir() {
 	[ "$parent" = "$1" ] || ensure_dir "$parent"
 	if [ "$DRY_RUN" = 1 ]; then say "would create $1/"; return 0; fi
 	mkdir "$(p "$1")"
-	record dir "$1"
+	in_manifest dir "$1" || printf 'dir%s%s\n' "$TAB" "$1" >>"$MANIFEST"
 	say "created $1/"
 }
 file_mode() { stat -c %a "$1" 2>/dev/null || echo unknown; }
-# put_file SRC DEST MODE: replace DEST (a node path) with SRC atomically unless identical.
-put_file() {
-	src=$1
-	dest=$2
-	mode=$3
-	target=$(p "$dest")
-	if [ -f "$target" ] && cmp -s "$src" "$target" && [ "$(file_mode "$target")" = "${mode#0}" ]; then
-		return 0
-	fi
-	CHANGES=$((CHANGES + 1))
-	if [ "$DRY_RUN" = 1 ]; then say "would write $dest (mode $mode)"; return 0; fi
-	ensure_dir "$(dirname "$dest")"
-	if ! in_manifest "$dest"; then
-		if [ -e "$target" ]; then
-			mkdir -p "$STATE/backup$(dirname "$dest")"
-			cp -p "$target" "$STATE/backup$dest"
-			record modified "$dest"
-		else
-			record created "$dest"
-		fi
-	fi
-	tmp="$target.ecr-tmp.$$"
-	cp "$src" "$tmp"
-	chmod "$mode" "$tmp"
-	mv -f "$tmp" "$target"
-	say "wrote $dest (mode $mode)"
+same_file() { [ -f "$2" ] && [ ! -L "$2" ] && cmp -s "$1" "$2" && [ "$(file_mode "$2")" = "${3#0}" ]; }
+# fingerprint PATH: what the manifest records for a file: its sha256, or link:TARGET for a symbolic
+# link (the packaged executable behind it changes with every apt upgrade; the link does not).
+fingerprint() { if [ -L "$1" ]; then printf 'link:%s\n' "$(readlink "$1")"; else sha256_of "$1"; fi; }
+# plan KIND DEST SRC MODE [VAR HOW]: queue a write. KIND: bin (replaced, backed up), link (DEST becomes a
+# symbolic link to the node path SRC, backed up like bin), file (ours: never overwrites an operator's
+# file without --force), env (an edit of a file that is not ours).
+plan() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" "${6:-}" >>"$TMP/plan"; }
+# check_plan: refuse before any write when one of our files was edited since install (or was never ours).
+check_plan() {
+	[ -f "$TMP/plan" ] || return 0
+	while IFS="$TAB" read -r kind dest src mode var how; do
+		[ "$kind" = file ] || continue
+		target=$(p "$dest")
+		[ -f "$target" ] || continue
+		cmp -s "$src" "$target" && continue
+		was=$(manifest_field "$dest" 3)
+		if [ -n "$was" ] && [ "$was" = "$(sha256_of "$target")" ]; then continue; fi
+		[ "$FORCE" = 1 ] && continue
+		if [ -n "$was" ]; then why="was edited after install.sh wrote it"; else why="exists and was not written by install.sh"; fi
+		die $EX_EDITED "$dest $why; kept it and changed nothing (compare with: $(basename "$0") --print-config; pass --force to replace it, a backup is kept)"
+	done <"$TMP/plan"
 }
-# put_link TARGET DEST: make DEST (a node path) a symbolic link to TARGET atomically, unless it already is.
-put_link() {
-	link=$(p "$2")
-	if [ -L "$link" ] && [ "$(readlink "$link")" = "$1" ]; then return 0; fi
-	CHANGES=$((CHANGES + 1))
-	if [ "$DRY_RUN" = 1 ]; then say "would link $2 -> $1"; return 0; fi
-	ensure_dir "$(dirname "$2")"
-	if ! in_manifest "$2"; then
-		if [ -e "$link" ] || [ -L "$link" ]; then
-			mkdir -p "$STATE/backup$(dirname "$2")"
-			cp -P -p "$link" "$STATE/backup$2"
-			record modified "$2"
-		else
-			record created "$2"
+apply_plan() {
+	[ -f "$TMP/plan" ] || return 0
+	while IFS="$TAB" read -r kind dest src mode var how; do
+		target=$(p "$dest")
+		if [ "$mode" = link ]; then
+			if [ -L "$target" ] && [ "$(readlink "$target")" = "$src" ]; then continue; fi
+		elif same_file "$src" "$target" "$mode"; then
+			continue
 		fi
-	fi
-	ln -sfn "$1" "$link.ecr-tmp.$$"
-	mv -f "$link.ecr-tmp.$$" "$link"
-	say "linked $2 -> $1"
+		CHANGES=$((CHANGES + 1))
+		if [ "$DRY_RUN" = 1 ]; then
+			if [ "$mode" = link ]; then say "would link $dest -> $src"; else say "would write $dest (mode $mode)"; fi
+			continue
+		fi
+		ensure_dir "$(dirname "$dest")"
+		case $kind in
+		env)
+			in_manifest env "$dest" || record_line env "$dest" "$var" "$how" "$CONFIG_FILE" "$BIN_DIR"
+			;;
+		*)
+			if in_manifest created "$dest"; then
+				kind=created
+			elif in_manifest modified "$dest" || [ -e "$target" ]; then
+				if ! in_manifest modified "$dest"; then
+					mkdir -p "$STATE/backup$(dirname "$dest")"
+					cp -P -p "$target" "$STATE/backup$dest"
+				fi
+				kind=modified
+			else
+				kind=created
+			fi
+			if [ "$mode" = link ]; then sum="link:$src"; else sum=$(sha256_of "$src"); fi
+			record_line "$kind" "$dest" "$sum"
+			;;
+		esac
+		tmp="$target.ecr-tmp.$$"
+		if [ "$mode" = link ]; then
+			ln -sfn "$src" "$tmp"
+			mv -f "$tmp" "$target"
+			say "linked $dest -> $src"
+			continue
+		fi
+		cp "$src" "$tmp"
+		chmod "$mode" "$tmp"
+		mv -f "$tmp" "$target"
+		say "wrote $dest (mode $mode)"
+	done <"$TMP/plan"
 }
-# packaged: the ecr-credential-provider .deb is installed under the root (dpkg knows it, its executable is there).
-packaged() { [ -x "$(p "$DEB_EXE")" ] && [ -f "$(p "/var/lib/dpkg/info/$NAME.list")" ]; }
 
 # --- the binary --------------------------------------------------------------------------------------
 sha256_of() {
@@ -287,23 +322,27 @@ resolve_binary() {
 }
 
 # --- the config, validated by doctor before it replaces anything -----------------------------------
+# validate_config FILE: refuse a config (args included) that the kubelet or the plugin would refuse.
+# Checks of node state (the key file, the cache dir, this host's C runtime) only warn here: the files
+# may come later, and the node may not be this host.
 validate_config() {
 	mkdir -p "$TMP/bin"
 	ln -sf "$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")" "$TMP/bin/$NAME"
 	set -- doctor --config "$1" --bin-dir "$TMP/bin" --kubelet-flags none --offline
 	# Talos runs the plugin in its kubelet image (Debian 12), not on this machine or in the extension tree.
 	if [ "$DISTRO" = talos ]; then set -- "$@" --runtime talos; fi
-	if "$TMP/bin/$NAME" "$@" >"$TMP/doctor.out" 2>&1; then
-		say "validated new config with: $NAME doctor --offline"
-		return 0
-	else
-		rc=$?
+	rc=0
+	"$TMP/bin/$NAME" "$@" >"$TMP/doctor.out" 2>&1 || rc=$?
+	grep '^fail' "$TMP/doctor.out" | sed 's/^fail[ 	]*//' >"$TMP/doctor.fail" || true
+	why=$(grep -v -e '^roles-anywhere-key:' -e '^cache-dir:' -e '^runtime:' "$TMP/doctor.fail" | head -n 1)
+	if [ -n "$why" ] || { [ "$rc" != 0 ] && [ ! -s "$TMP/doctor.fail" ]; }; then
+		die $EX_INVALID "refusing ${CONFIG_FILE:-the config}: ${why:-doctor exit $rc: $(head -n 1 "$TMP/doctor.out")}; nothing was changed"
 	fi
-	grep '^fail' "$TMP/doctor.out" >&2 || cat "$TMP/doctor.out" >&2
-	die $EX_INVALID "refusing to install $CONFIG_FILE: the kubelet would not start with it (doctor exit $rc); nothing was changed"
+	while IFS= read -r w; do say "warning: $w"; done <"$TMP/doctor.fail"
+	say "validated new config with: $NAME doctor --offline"
 }
-# prepare_config: the new config in $TMP/config, validated; nothing on the node changes here.
-prepare_config() {
+# plan_config: the new config in $TMP/config, validated, queued.
+plan_config() {
 	[ -n "$CONFIG_FILE" ] || return 0
 	if [ -n "$CONFIG_SRC" ]; then
 		[ -f "$CONFIG_SRC" ] || die $EX_NOINPUT "config file not found: $CONFIG_SRC"
@@ -311,12 +350,10 @@ prepare_config() {
 	else
 		gen_config >"$TMP/config"
 	fi
-	if [ -f "$(p "$CONFIG_FILE")" ] && cmp -s "$TMP/config" "$(p "$CONFIG_FILE")"; then return 0; fi
-	validate_config "$TMP/config"
+	if ! cmp -s "$TMP/config" "$(p "$CONFIG_FILE")" 2>/dev/null; then validate_config "$TMP/config"; fi
+	plan file "$CONFIG_FILE" "$TMP/config" 0644
 }
-install_config() {
-	[ -n "$CONFIG_FILE" ] || return 0
-	put_file "$TMP/config" "$CONFIG_FILE" 0644
+warn_key_mode() {
 	case $PLUGIN_ARGS in *--roles-anywhere-private-key=*)
 		key=$(printf '%s' "$PLUGIN_ARGS" | sed -n 's/^--roles-anywhere-private-key=//p' | tail -n 1)
 		if [ -f "$(p "$key")" ] && [ "$(file_mode "$(p "$key")")" != 600 ] && [ "$(file_mode "$(p "$key")")" != 400 ]; then
@@ -326,87 +363,275 @@ install_config() {
 	esac
 }
 
-# --- systemd wiring helpers ------------------------------------------------------------------------------
-# edit_env_var FILE VAR: drop old credential-provider flags from VAR and append ours (to stdout).
-edit_env_var() {
-	src=$1
-	[ -f "$src" ] || src=/dev/null
-	awk -v var="$2" -v add="$FLAGS" '
-		function clean(v,   n, i, out, t, skip) {
-			n = split(v, t, /[ \t]+/); out = ""; skip = 0
-			for (i = 1; i <= n; i++) {
-				if (skip) { skip = 0; continue }
-				if (t[i] == "") continue
-				if (t[i] ~ /^--image-credential-provider-(config|bin-dir)=/) continue
-				if (t[i] ~ /^--image-credential-provider-(config|bin-dir)$/) { skip = 1; continue }
-				out = out (out == "" ? "" : " ") t[i]
+# --- systemd: the unit as systemd reads it ---------------------------------------------------------
+# Search path, highest priority first (systemd.unit(5); /lib only on split-usr systems, where it is a
+# directory of its own; on merged /usr it is /usr/lib and is read once).
+UNIT_PATH="/etc/systemd/system.control /run/systemd/system.control /run/systemd/transient /run/systemd/generator.early
+/etc/systemd/system /etc/systemd/system.attached /run/systemd/system /run/systemd/system.attached /run/systemd/generator
+/usr/local/lib/systemd/system /usr/lib/systemd/system /lib/systemd/system /run/systemd/generator.late"
+OUR_DROPIN_NAME=zz-ecr-credential-provider.conf
+KUBELET_UNIT=kubelet.service
+
+# unit_dirs: the search path, each real directory once.
+unit_dirs() {
+	seen=
+	for d in $UNIT_PATH; do
+		[ -d "$(p "$d")" ] || continue
+		real=$(cd "$(p "$d")" && pwd -P)
+		case " $seen " in *" $real "*) continue ;; esac
+		seen="$seen $real"
+		say "$d"
+	done
+}
+# masked FILE: an empty file or a link to /dev/null masks a unit or a drop-in of that name.
+masked() { [ ! -s "$1" ] || [ "$(readlink "$1" 2>/dev/null)" = /dev/null ]; }
+# unit_files UNIT: the fragment, then the drop-ins in the order systemd applies them (one per file
+# name, the highest directory winning; sorted by name whatever the directory; masked ones left out).
+# Ours is left out too: the result is what the kubelet runs without this kit.
+unit_files() {
+	dirs=$(unit_dirs)
+	frag=
+	for d in $dirs; do
+		if [ -e "$(p "$d/$1")" ] || [ -L "$(p "$d/$1")" ]; then frag=$d/$1; break; fi
+	done
+	[ -n "$frag" ] || return 0
+	masked "$(p "$frag")" && die $EX_UNSUPPORTED "$1 is masked ($frag); unmask it first"
+	say "$frag"
+	# unit.d in every directory, then the prefix dirs of a dashed name (rke2-.service.d), then service.d.
+	base=${1%.*}
+	type=${1##*.}
+	cands=
+	for d in $dirs; do
+		cands="$cands $d/$1.d"
+		pre=$base
+		while case $pre in *-?*) true ;; *) false ;; esac do
+			pre=${pre%-*}
+			cands="$cands $d/$pre-.$type.d"
+		done
+	done
+	for d in $dirs; do cands="$cands $d/$type.d"; done
+	for dd in $cands; do
+		for f in "$(p "$dd")"/*.conf; do
+			[ -e "$f" ] || [ -L "$f" ] || continue
+			printf '%s\t%s\n' "${f##*/}" "$dd/${f##*/}"
+		done
+	done | awk -F "$TAB" '!seen[$1]++' | LC_ALL=C sort -t "$TAB" -k1,1 | while IFS="$TAB" read -r n f; do
+		[ "$n" = "$OUR_DROPIN_NAME" ] && continue
+		masked "$(p "$f")" && continue
+		say "$f"
+	done
+}
+# unit_state UNIT: read the unit like systemd's parser (continuations, comments, sections, resets) and print
+#   exec FILE RAW         the effective ExecStart (raw, continuation lines joined) and the file that set it
+#   execs N               how many commands ExecStart= holds after the last reset
+#   envfile PATH          each EnvironmentFile= after the last reset, in order (specifiers %n %N %p %i %% done)
+#   env ASSIGNMENTS       each Environment= after the last reset
+#   execafter FILE        a drop-in sorting after ours that sets ExecStart= (ours would not win)
+unit_state() {
+	files=$(unit_files "$1")
+	[ -n "$files" ] || return 0
+	printf '%s\n' "$files" | while IFS= read -r f; do printf '%s\t%s\n' "$f" "$(p "$f")"; done | LC_ALL=C awk -F "$TAB" -v unit="$1" -v ours="$OUR_DROPIN_NAME" '
+		function spec(s,   out, c) {
+			out = ""
+			while ((i = index(s, "%")) > 0) {
+				c = substr(s, i + 1, 1); out = out substr(s, 1, i - 1)
+				if (c == "n") out = out unit; else if (c == "N" || c == "p") { u = unit; sub(/\.[^.]*$/, "", u); out = out u }
+				else if (c == "i") out = out ""; else if (c == "%") out = out "%"; else out = out "%" c
+				s = substr(s, i + 2)
 			}
-			return out
+			return out s
 		}
-		!done && $0 ~ "^[ \t]*" var "=" {
-			line = $0; sub("^[ \t]*" var "=", "", line); q = ""
-			if (line ~ /^".*"[ \t]*$/) { q = "\""; sub(/^"/, "", line); sub(/"[ \t]*$/, "", line) }
-			v = clean(line)
-			print var "=" q v (v == "" ? "" : " ") add q
-			done = 1
-			next
+		function setting(file, key, val,   name) {
+			if (section != "Service") return
+			name = file; sub(/.*\//, "", name)
+			if (key == "ExecStart") {
+				if (name > ours && file != first) after = after "execafter\t" file "\n"
+				if (val == "") { nexec = 0; return }
+				nexec++; execfile = file; execraw = val
+			} else if (key == "EnvironmentFile") {
+				if (val == "") { nef = 0; return }
+				ef[++nef] = spec(val)
+			} else if (key == "Environment") {
+				if (val == "") { nen = 0; return }
+				en[++nen] = val
+			}
 		}
-		{ print }
-		END { if (!done) print var "=" add }
-	' "$src"
+		{
+			file = $1; path = $2; section = ""; cont = ""
+			if (first == "") first = file
+			while ((getline line < path) > 0) {
+				l = line; sub(/^[ \t]+/, "", l)
+				if (l ~ /^[#;]/) continue
+				p = cont line
+				# an unescaped trailing backslash joins the next line (and becomes a space)
+				n = length(p); bs = 0
+				while (n > 0 && substr(p, n, 1) == "\\") { bs++; n-- }
+				if (bs % 2 == 1) { cont = substr(p, 1, length(p) - 1) " "; continue }
+				cont = ""
+				sub(/^[ \t]+/, "", p); sub(/[ \t]+$/, "", p)
+				if (p == "") continue
+				if (p ~ /^\[.*\]$/) { section = substr(p, 2, length(p) - 2); continue }
+				eq = index(p, "="); if (eq == 0) continue
+				key = substr(p, 1, eq - 1); sub(/[ \t]+$/, "", key)
+				val = substr(p, eq + 1); sub(/^[ \t]+/, "", val)
+				setting(file, key, val)
+			}
+			if (cont != "") { p = cont; sub(/^[ \t]+/, "", p); sub(/[ \t]+$/, "", p); eq = index(p, "="); if (eq) { key = substr(p, 1, eq - 1); val = substr(p, eq + 1); sub(/^[ \t]+/, "", val); sub(/[ \t]+$/, "", key); setting(file, key, val) } }
+			close(path)
+		}
+		END {
+			if (nexec > 0) printf "exec\t%s\t%s\n", execfile, execraw
+			printf "execs\t%d\n", nexec
+			for (i = 1; i <= nef; i++) printf "envfile\t%s\n", ef[i]
+			for (i = 1; i <= nen; i++) printf "env\t%s\n", en[i]
+			printf "%s", after
+		}'
+}
+# exec_words RAW: the command's words as systemd splits them (quotes removed, C escapes kept as written),
+# one per line, with a first line "prefix<TAB>CHARS". Enough to see the executable and the last word.
+exec_words() {
+	printf '%s\n' "$1" | awk '
+		{
+			s = $0; n = 0; w = ""; inw = 0; q = ""
+			for (i = 1; i <= length(s); i++) {
+				c = substr(s, i, 1)
+				if (q != "") { if (c == q) q = ""; else if (c == "\\" && q == "\"") { w = w c substr(s, i + 1, 1); i++ } else w = w c; continue }
+				if (c == " " || c == "\t") { if (inw) { word[++n] = w; raw[n] = r; w = ""; r = ""; inw = 0 } continue }
+				inw = 1; r = r c
+				if (c == "\"" || c == "\047") { q = c; continue }
+				if (c == "\\") { w = w c substr(s, i + 1, 1); i++; continue }
+				w = w c
+			}
+			if (inw) { word[++n] = w; raw[n] = r }
+			pre = word[1]; match(pre, /^[-@:+!|]*/); prefix = substr(pre, 1, RLENGTH); word[1] = substr(pre, RLENGTH + 1)
+			if (word[1] == "" && n > 1) { for (i = 1; i < n; i++) word[i] = word[i + 1]; n-- }
+			printf "prefix\t%s\n", prefix
+			for (i = 1; i <= n; i++) print word[i]
+		}'
+}
+# kubelet_exec: sets EXEC_RAW, EXEC_FILE, EXEC_WORDS, ENV_FILES, ENV_ASSIGN for $KUBELET_UNIT.
+kubelet_exec() {
+	state=$(unit_state "$KUBELET_UNIT")
+	[ -n "$state" ] || die $EX_UNSUPPORTED "no $KUBELET_UNIT under ${ROOT:-/}; the kubelet is not a systemd unit here: use the --distro for this node (k3s, rke2, ...)"
+	EXEC_RAW=$(printf '%s\n' "$state" | awk -F "$TAB" '$1 == "exec" { sub(/^exec\t[^\t]*\t/, ""); print }')
+	EXEC_FILE=$(printf '%s\n' "$state" | awk -F "$TAB" '$1 == "exec" { print $2 }')
+	execs=$(printf '%s\n' "$state" | awk -F "$TAB" '$1 == "execs" { print $2 }')
+	ENV_FILES=$(printf '%s\n' "$state" | awk -F "$TAB" '$1 == "envfile" { print $2 }')
+	ENV_ASSIGN=$(printf '%s\n' "$state" | awk -F "$TAB" '$1 == "env" { print $2 }')
+	EXEC_AFTER=$(printf '%s\n' "$state" | awk -F "$TAB" '$1 == "execafter" { print $2 }')
+	[ "$execs" -gt 0 ] || die $EX_UNSUPPORTED "$KUBELET_UNIT has no ExecStart= (systemd would refuse it)"
+	[ "$execs" -eq 1 ] || die $EX_UNSUPPORTED "$KUBELET_UNIT has $execs ExecStart= commands after the last reset (systemd refuses that unit: bad-setting); fix the unit first"
+	EXEC_WORDS=$(exec_words "$EXEC_RAW")
+	prefix=$(printf '%s\n' "$EXEC_WORDS" | sed -n '1s/^prefix\t//p')
+	exe=$(printf '%s\n' "$EXEC_WORDS" | sed -n 2p)
+	printf '%s\n' "$EXEC_WORDS" | sed 1d | grep -qx ';' && die $EX_UNSUPPORTED "the kubelet's ExecStart= (in $EXEC_FILE) runs several commands separated by ';'; wire it by hand"
+	case ${exe##*/} in
+	kubelet) ;;
+	docker | podman | nerdctl | ctr | runc | crictl)
+		die $EX_UNSUPPORTED "$KUBELET_UNIT runs the kubelet in a container ($exe, from $EXEC_FILE): the executable and config must be mounted into that container; wire it where the unit is generated (Typhoon/Flatcar: Butane snippets), see docs/node-kit.md"
+		;;
+	*) die $EX_UNSUPPORTED "$KUBELET_UNIT's ExecStart= (in $EXEC_FILE) runs $exe, not a kubelet; wire it by hand" ;;
+	esac
+	if [ -n "$EXEC_AFTER" ]; then
+		die $EX_UNSUPPORTED "$(printf '%s' "$EXEC_AFTER" | head -n 1) sets ExecStart= and sorts after $OUR_DROPIN_NAME, so our flags would not win; rename it or wire by hand"
+	fi
+	case $prefix in *:*) EXEC_NOENV=1 ;; *) EXEC_NOENV=0 ;; esac
 }
 
-UNIT_DIRS="/etc/systemd/system /usr/lib/systemd/system /lib/systemd/system"
-OUR_DROPIN=/etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf
-# kubelet_unit_text: the unit followed by its drop-ins (ours excluded), like `systemctl cat kubelet`.
-kubelet_unit_text() {
-	for d in $UNIT_DIRS; do
-		if [ -f "$(p "$d/kubelet.service")" ]; then cat "$(p "$d/kubelet.service")"; break; fi
-	done
-	for d in $UNIT_DIRS; do
-		for f in "$(p "$d/kubelet.service.d")"/*.conf; do
-			[ -f "$f" ] || continue
-			[ "$f" = "$(p "$OUR_DROPIN")" ] && continue
-			cat "$f"
-		done
-	done
-}
-# env_hook: print "VAR FILE" when ExecStart expands VAR and an EnvironmentFile can carry it.
+# env_hook: print "VAR FILE HOW" when the effective ExecStart ends with $VAR (KUBELET_EXTRA_ARGS or
+# KUBELET_ARGS, split into words by systemd) and FILE is the EnvironmentFile whose value of VAR wins,
+# or where VAR can be added without overriding an Environment= value. Files that a node agent rewrites
+# (kubeadm-flags.env, nodeadm's environment) are never chosen.
 env_hook() {
-	text=$(kubelet_unit_text)
-	exec_line=$(printf '%s\n' "$text" | sed -n 's/^ExecStart=\(..*\)$/\1/p' | tail -n 1)
-	for var in KUBELET_EXTRA_ARGS KUBELET_ARGS; do
-		case $exec_line in *"\$$var"* | *"\${$var}"*) ;; *) continue ;; esac
-		files=$(printf '%s\n' "$text" | sed -n 's/^EnvironmentFile=-\{0,1\}//p')
-		chosen=
-		for f in $files; do
-			case $f in */kubeadm-flags.env) continue ;; esac
-			if grep -qs "^$var=" "$(p "$f")"; then chosen=$f; fi
-		done
-		if [ -z "$chosen" ]; then
-			for f in $files; do case $f in */kubeadm-flags.env) ;; *) chosen=$f ;; esac; done
-		fi
-		if [ -n "$chosen" ]; then say "$var $chosen"; return 0; fi
+	[ "$EXEC_NOENV" = 0 ] || return 1
+	last=$(printf '%s\n' "$EXEC_WORDS" | tail -n 1)
+	case $last in '$KUBELET_EXTRA_ARGS') var=KUBELET_EXTRA_ARGS ;; '$KUBELET_ARGS') var=KUBELET_ARGS ;; *) return 1 ;; esac
+	chosen=
+	winner=
+	for f in $ENV_FILES; do
+		node=${f#-}
+		case $node in */kubeadm-flags.env | /etc/eks/kubelet/environment) regen=1 ;; *) regen=0 ;; esac
+		if grep -qs "^[ 	]*$var[ 	]*=" "$(p "$node")"; then winner=$node; wregen=$regen; fi
+		[ "$regen" = 1 ] || chosen=$node
 	done
-	return 1
-}
-wire_env_or_dropin() {
-	if hook=$(env_hook); then
-		var=${hook%% *}
-		file=${hook#* }
-		edit_env_var "$(p "$file")" "$var" >"$TMP/env"
-		put_file "$TMP/env" "$file" "$(file_mode "$(p "$file")" | sed 's/unknown/644/')"
+	if [ -n "$winner" ]; then
+		[ "$wregen" = 0 ] || return 1
+		say "$var $winner edited"
 		return 0
 	fi
-	exec_line=$(kubelet_unit_text | sed -n 's/^ExecStart=\(..*\)$/\1/p' | tail -n 1)
-	[ -n "$exec_line" ] || die $EX_UNSUPPORTED "no kubelet.service with an ExecStart= under ${ROOT:-/}; use --distro kubeadm|k3s|... or write node-config/wiring/systemd/90-image-credential-provider.conf by hand"
+	[ -n "$chosen" ] || return 1
+	# Environment= values lose to any file that sets the variable: adding it there would drop them.
+	printf '%s\n' "$ENV_ASSIGN" | grep -q "\(^\|[ \"']\)$var=" && return 1
+	if [ -f "$(p "$chosen")" ]; then say "$var $chosen added-line"; else say "$var $chosen created-file"; fi
+}
+# AWK_CUT: an awk function removing every occurrence of the string f from s, with one blank beside it.
+AWK_CUT='function cut(s, f,   i, b, a) {
+	while ((i = index(s, f)) > 0) {
+		b = substr(s, 1, i - 1); a = substr(s, i + length(f))
+		if (b ~ /[ \t]$/) sub(/[ \t]$/, "", b); else if (a ~ /^[ \t]/) sub(/^[ \t]/, "", a)
+		s = b a
+	}
+	return s
+}'
+# env_edit FILE VAR: FILE with our two flags appended to the value of VAR's last assignment (stdout);
+# exit 3 when that assignment is not a single-line value we can append to safely.
+env_edit() {
+	src=$(p "$1")
+	[ -f "$src" ] || src=/dev/null
+	awk -v var="$2" -v f1="$FLAG_CONFIG" -v f2="$FLAG_BIN_DIR" "$AWK_CUT"'
+		{ line[NR] = $0; if ($0 ~ "^[ \t]*" var "[ \t]*=") last = NR }
+		END {
+			if (!last) { for (i = 1; i <= NR; i++) print line[i]; print var "=" f1 " " f2; exit }
+			for (i = 1; i <= NR; i++) {
+				if (i != last) { print line[i]; continue }
+				l = line[i]; eq = index(l, "="); head = substr(l, 1, eq); v = substr(l, eq + 1); sub(/^[ \t]+/, "", v)
+				q = substr(v, 1, 1)
+				if (q == "\"" || q == "\047") {
+					rest = substr(v, 2); close_at = 0
+					for (j = 1; j <= length(rest); j++) { c = substr(rest, j, 1); if (c == "\\" && q == "\"") { j++; continue } if (c == q) { close_at = j; break } }
+					if (!close_at || substr(rest, close_at + 1) !~ /^[ \t]*$/) exit 3
+					inner = substr(rest, 1, close_at - 1)
+				} else {
+					if (v ~ /\\$/) exit 3
+					q = ""; inner = v; sub(/[ \t]+$/, "", inner)
+				}
+				ours = f1 " " f2
+				if (inner == ours || substr(inner, length(inner) - length(ours)) == " " ours) { print l; continue }
+				inner = cut(cut(inner, f1), f2)
+				print head q inner (inner == "" ? "" : " ") f1 " " f2 q
+			}
+		}' "$src"
+}
+# env_unedit FILE VAR: FILE without our two flags in any assignment of VAR (stdout).
+env_unedit() {
+	awk -v var="$2" -v f1="$3" -v f2="$4" "$AWK_CUT"'
+		$0 ~ "^[ \t]*" var "[ \t]*=" { $0 = cut(cut($0, f1), f2) }
+		{ print }' "$(p "$1")"
+}
+# plan_kubelet_flags: our two flags into the kubelet's command line, the way this unit allows.
+plan_kubelet_flags() {
+	kubelet_exec
+	if hook=$(env_hook); then
+		set -- $hook
+		if env_edit "$2" "$1" >"$TMP/env"; then
+			mode=$(file_mode "$(p "$2")" | sed 's/unknown/644/')
+			plan env "$2" "$TMP/env" "$mode" "$1" "$3"
+			say "wiring: $1 in $2 (an EnvironmentFile of $KUBELET_UNIT; its ExecStart ends with \$$1)"
+			return 0
+		fi
+	fi
+	# A drop-in that resets ExecStart and re-states the effective command as written, plus our flags.
+	# systemd parses the same text in the same unit, so every argument reaches the kubelet unchanged.
 	{
-		say "# Written by ecr-credential-provider install.sh: the unit's ExecStart plus the two credential-provider flags (last wins)."
+		say "# Written by ecr-credential-provider install.sh (removed by install.sh --uninstall)."
+		say "# The effective ExecStart of $KUBELET_UNIT (from $EXEC_FILE) plus the two credential-provider"
+		say "# flags, last so that they win. Re-run install.sh after that ExecStart changes."
 		say "[Service]"
 		say "ExecStart="
-		say "ExecStart=$exec_line $FLAGS"
+		say "ExecStart=$EXEC_RAW $FLAG_CONFIG $FLAG_BIN_DIR"
 	} >"$TMP/dropin"
-	put_file "$TMP/dropin" "$OUR_DROPIN" 0644
+	plan file "/etc/systemd/system/$KUBELET_UNIT.d/$OUR_DROPIN_NAME" "$TMP/dropin" 0644
+	say "wiring: drop-in /etc/systemd/system/$KUBELET_UNIT.d/$OUR_DROPIN_NAME (ExecStart from $EXEC_FILE)"
 }
 restart_units() {
 	cmd="systemctl daemon-reload && for u in $*; do if systemctl is-active --quiet \$u; then systemctl restart \$u; fi; done"
@@ -418,32 +643,17 @@ run_or_show() {
 	sh -c "$1"
 }
 
-# --- one function per distribution: distro_NAME paths|wire|restart -----------------------------------
-# paths sets BIN_DIR and CONFIG_FILE (empty: the distro writes the kubelet config itself); wire writes
-# whatever makes the kubelet use them; restart applies it.
+# --- one function per distribution: distro_NAME paths|precheck|wire|restart ------------------------
+# paths sets BIN_DIR and CONFIG_FILE (empty: the distro writes the kubelet config itself); precheck
+# refuses what cannot work; wire plans whatever makes the kubelet use them; restart applies it.
 distro_kubeadm() {
 	case $1 in
-	paths) ;;
-	wire)
-		if env_hook >/dev/null; then
-			wire_env_or_dropin
-		else
-			if [ -f "$(p /etc/default/kubelet)" ] || [ -f "$(p /etc/debian_version)" ]; then envf=/etc/default/kubelet; else envf=/etc/sysconfig/kubelet; fi
-			edit_env_var "$(p "$envf")" KUBELET_EXTRA_ARGS >"$TMP/env"
-			put_file "$TMP/env" "$envf" 0644
-		fi
-		;;
+	wire) plan_kubelet_flags ;;
 	restart) restart_units kubelet ;;
 	esac
 }
-distro_generic() {
-	case $1 in
-	paths) ;;
-	wire) wire_env_or_dropin ;;
-	restart) restart_units kubelet ;;
-	esac
-}
-distro_kops() { distro_generic "$@"; }
+distro_generic() { distro_kubeadm "$@"; }
+distro_kops() { distro_kubeadm "$@"; }
 distro_eks_al2023() {
 	case $1 in
 	paths)
@@ -466,10 +676,10 @@ distro_eks_al2023() {
 			say "spec:"
 			say "  kubelet:"
 			say "    flags:"
-			say "      - --image-credential-provider-config=$CONFIG_FILE"
-			say "      - --image-credential-provider-bin-dir=$BIN_DIR"
+			say "      - $FLAG_CONFIG"
+			say "      - $FLAG_BIN_DIR"
 		} >"$TMP/nodeconfig"
-		put_file "$TMP/nodeconfig" /etc/eks/nodeadm.d/50-ecr-credential-provider.yaml 0644
+		plan file /etc/eks/nodeadm.d/50-ecr-credential-provider.yaml "$TMP/nodeconfig" 0644
 		;;
 	restart)
 		if [ "$MODE" = own-dir ]; then
@@ -485,7 +695,7 @@ distro_eks_hybrid() {
 	paths) CONFIG_FILE= ;;
 	wire)
 		printf '%s\n' "# Written by ecr-credential-provider install.sh; source it before nodeadm init/upgrade." "ECR_CREDENTIAL_PROVIDER_BIN_PATH=$BIN_DIR/$NAME" >"$TMP/hybrid"
-		put_file "$TMP/hybrid" "$KIT_NODEADM_ENV" 0644
+		plan file "$KIT_NODEADM_ENV" "$TMP/hybrid" 0644
 		;;
 	restart) say "eks-hybrid: run: set -a; . $KIT_NODEADM_ENV; set +a; nodeadm init -c file://<nodeConfig.yaml>" ;;
 	esac
@@ -526,14 +736,14 @@ distro_talos() {
 			say "    talos:"
 			say '      version: ">= v1.6.0"'
 		} >"$TMP/manifest"
-		put_file "$TMP/manifest" /manifest.yaml 0644
+		plan file /manifest.yaml "$TMP/manifest" 0644
 		{
 			say "machine:"
 			say "  kubelet:"
 			say "    credentialProviderConfig:"
 			sed -e '/^#/d' -e 's/^/      /' "$TMP/config"
 		} >"$TMP/patch"
-		put_file "$TMP/patch" /machine-config-patch.yaml 0644
+		plan file /machine-config-patch.yaml "$TMP/patch" 0644
 		;;
 	restart) say "talos: build the installer image with this extension, then talosctl upgrade --image <installer>" ;;
 	esac
@@ -551,29 +761,65 @@ distro_bottlerocket() {
 		;;
 	esac
 }
+# packaged: the ecr-credential-provider .deb is installed under the root (dpkg knows it, its executable is there).
+packaged() { [ -x "$(p "$DEB_EXE")" ] && [ -f "$(p "/var/lib/dpkg/info/$NAME.list")" ]; }
+
 # distro ACTION: run ACTION for $DISTRO.
 distro() {
 	fn=distro_$(printf '%s' "$DISTRO" | tr - _)
 	"$fn" "$1"
 }
 
-# --- uninstall ---------------------------------------------------------------------------------------
+# --- uninstall: exactly what install added -------------------------------------------------------------
+uninstall_one() {
+	kind=$1
+	path=$2
+	target=$(p "$path")
+	case $kind in
+	created | modified)
+		if [ ! -e "$target" ] && [ ! -L "$target" ]; then return 0; fi
+		if [ "$(fingerprint "$target")" != "$3" ] && [ "$FORCE" = 0 ]; then
+			say "kept $path: changed since install.sh wrote it (remove it by hand, or pass --force)"
+			return 0
+		fi
+		if [ "$DRY_RUN" = 1 ]; then say "would $([ "$kind" = created ] && printf remove || printf restore) $path"; return 0; fi
+		if [ "$kind" = created ]; then
+			rm -f "$target" && say "removed $path"
+		else
+			mv -f "$STATE/backup$path" "$target" && say "restored $path"
+		fi
+		;;
+	env)
+		[ -f "$target" ] || return 0
+		var=$3
+		how=$4
+		env_unedit "$path" "$var" "--image-credential-provider-config=$5" "--image-credential-provider-bin-dir=$6" >"$TMP/unenv"
+		# A line or file that only install added goes again once it holds nothing else.
+		if [ "$how" != edited ]; then
+			awk -v var="$var" '!($0 ~ "^[ \t]*" var "[ \t]*=[ \t]*(\"\"|\047\047)?[ \t]*$")' "$TMP/unenv" >"$TMP/unenv2"
+			mv -f "$TMP/unenv2" "$TMP/unenv"
+		fi
+		if cmp -s "$TMP/unenv" "$target"; then return 0; fi
+		if [ "$DRY_RUN" = 1 ]; then say "would remove our flags from $var in $path"; return 0; fi
+		if [ "$how" = created-file ] && [ ! -s "$TMP/unenv" ]; then
+			rm -f "$target" && say "removed $path"
+			return 0
+		fi
+		cp "$TMP/unenv" "$target.ecr-tmp.$$" && chmod "$(file_mode "$target")" "$target.ecr-tmp.$$" && mv -f "$target.ecr-tmp.$$" "$target"
+		say "removed our flags from $var in $path"
+		;;
+	dir)
+		if [ "$DRY_RUN" = 1 ]; then say "would remove $path/ if empty"; else rmdir "$target" 2>/dev/null && say "removed $path/" || true; fi
+		;;
+	esac
+}
 uninstall() {
 	if [ ! -f "$MANIFEST" ]; then say "nothing to uninstall under ${ROOT:-/}"; exit 0; fi
 	# newest first: files before the directories that hold them
-	sed '1!G;h;$!d' "$MANIFEST" | while IFS="$TAB" read -r kind path; do
-		case $kind in
-		created)
-			if [ "$DRY_RUN" = 1 ]; then say "would remove $path"; else rm -f "$(p "$path")" && say "removed $path"; fi
-			;;
-		modified)
-			if [ "$DRY_RUN" = 1 ]; then say "would restore $path"; else mv -f "$STATE/backup$path" "$(p "$path")" && say "restored $path"; fi
-			;;
-		dir)
-			if [ "$DRY_RUN" = 1 ]; then say "would remove $path/ if empty"; else rmdir "$(p "$path")" 2>/dev/null && say "removed $path/" || true; fi
-			;;
-		esac
-	done
+	sed '1!G;h;$!d' "$MANIFEST" >"$TMP/manifest.rev"
+	while IFS="$TAB" read -r kind path a b c d; do
+		uninstall_one "$kind" "$path" "$a" "$b" "$c" "$d"
+	done <"$TMP/manifest.rev"
 	if [ "$DRY_RUN" = 0 ]; then
 		state_dirs=$(cat "$STATE/created-dirs" 2>/dev/null || true)
 		rm -rf "$STATE"
@@ -590,9 +836,10 @@ main() {
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/ecr-install.XXXXXX")
 	PLUGIN_ARGS=
 	if [ "$PRINT_CONFIG" = 1 ]; then
-		[ -z "$PLUGIN_RAW" ] || { [ -n "$BINARY" ] || [ -n "$RELEASE" ]; } || die $EX_USAGE "plugin flags need --binary or --release (the executable checks them)"
-		if [ -n "$PLUGIN_RAW" ]; then resolve_binary && validate_plugin_args; fi
-		gen_config
+		collect_plugin_args
+		gen_config >"$TMP/config"
+		if [ -n "$BINARY$RELEASE" ]; then resolve_binary && validate_config "$TMP/config" >/dev/null; fi
+		cat "$TMP/config"
 		exit 0
 	fi
 	if [ "$DISTRO" = auto ]; then
@@ -623,18 +870,21 @@ main() {
 		say "using the packaged executable $DEB_EXE (linked, so apt upgrades reach the kubelet)"
 	fi
 	resolve_binary
-	# Everything is checked before the first change: flags, config, the distro's preconditions.
-	validate_plugin_args
-	prepare_config
+	FLAG_CONFIG="--image-credential-provider-config=$CONFIG_FILE"
+	FLAG_BIN_DIR="--image-credential-provider-bin-dir=$BIN_DIR"
+	# Everything is decided and checked before the first change: flags, config, wiring, operator edits.
+	collect_plugin_args
 	distro precheck
-	FLAGS="--image-credential-provider-config=$CONFIG_FILE --image-credential-provider-bin-dir=$BIN_DIR"
+	if [ "$PACKAGED" = 1 ]; then plan link "$BIN_DIR/$NAME" "$DEB_EXE" link; else plan bin "$BIN_DIR/$NAME" "$BINARY" 0755; fi
+	plan_config
+	distro wire
+	check_plan
 
 	say "installing $NAME for $DISTRO under ${ROOT:-/}$([ "$DRY_RUN" = 1 ] && printf ' (dry run)')"
 	init_state
 	# The executable first: a new binary without new flags is harmless; the flags come last.
-	if [ "$PACKAGED" = 1 ]; then put_link "$DEB_EXE" "$BIN_DIR/$NAME"; else put_file "$BINARY" "$BIN_DIR/$NAME" 0755; fi
-	install_config
-	distro wire
+	apply_plan
+	warn_key_mode
 
 	if [ "$CHANGES" = 0 ]; then
 		say "nothing to do: $NAME is already installed and wired for $DISTRO"

@@ -180,7 +180,7 @@ set -e
 if [ "$1" = remove ] && [ -f ${INSTALL_STATE}/manifest ]; then
 	tab=$(printf '\\t')
 	wired=
-	while IFS="$tab" read -r kind path; do
+	while IFS="$tab" read -r kind path _; do
 		if [ "$kind" = created ] && [ "$(readlink "$path" 2>/dev/null)" = ${DEB_BIN_DIR}/${NAME} ]; then wired=$path; fi
 	done < ${INSTALL_STATE}/manifest
 	if [ -n "$wired" ]; then

@@ -1,4 +1,6 @@
 // The doctor's configuration, file-mode and AWS checks; each returns findings and never throws for node problems.
+import { readConfig } from "../core/config.ts";
+import { parseAliases } from "../core/registry.ts";
 import { type CredentialProvider, type LoadedConfig } from "../kubelet/config.ts";
 import { DEFAULT_CACHE_DIR, envName, flagValues, splitList } from "../core/flags.ts";
 import { imageMatches, normalizeImageName } from "../kubelet/match.ts";
@@ -15,6 +17,19 @@ export function pluginSetting(provider: CredentialProvider | undefined, env: Rea
   const twin = envName(name);
   const fromProvider = provider?.env.filter((e) => e.name === twin).at(-1)?.value;
   return fromProvider ?? env[twin];
+}
+
+/**
+ * The `plugin-args` check: the provider's args and env through the plugin's own parser and alias
+ * checks (what a kubelet run does first), so a bad value fails here instead of on every pull.
+ */
+export function pluginArgsFindings(provider: CredentialProvider): Finding[] {
+  try {
+    parseAliases(readConfig(provider.args, Object.fromEntries(provider.env.map((e) => [e.name, e.value]))).registryAliases);
+    return [{ status: "ok", check: "plugin-args", message: `${provider.name}: args and env accepted by the plugin` }];
+  } catch (err) {
+    return [{ status: "fail", check: "plugin-args", message: `${provider.name}: ${err instanceof Error ? err.message : String(err)}`, fix: "see ecr-credential-provider --help" }];
+  }
 }
 
 /** Every value of a repeatable plugin flag (`--registry-alias`), from args, else its twin (provider env, then doctor env), split as the plugin splits it. */

@@ -4,7 +4,7 @@ import { DOCTOR_OPTIONS } from "../core/config.ts";
 import { defaultCacheDir } from "../core/flags.ts";
 import { loadCredentialProviderConfig, type CredentialProvider } from "../kubelet/config.ts";
 import { normalizeImageName } from "../kubelet/match.ts";
-import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginSetting, pluginSettingList } from "./checks.ts";
+import { awsFindings, binaryFindings, cacheFindings, configFindings, keyFileFindings, matchFindings, nameFindings, pluginArgsFindings, pluginSetting, pluginSettingList } from "./checks.ts";
 import { extractCredentialFlags, readKubeletFlagsFile, type KubeletFlags } from "./kubelet-flags.ts";
 import { checkRuntime, RUNTIME_PROFILES } from "./runtime.ts";
 import type { DoctorDeps, Finding } from "./types.ts";
@@ -180,7 +180,7 @@ export async function runDoctor(argv: string[], deps: DoctorDeps): Promise<numbe
       add(...nameFindings(deps.executablePath, providers, windows));
       const base = deps.executablePath.split(windows ? /[\\/]/ : "/").pop();
       ours = providers.find((p) => p.name === base || (windows && `${p.name}.exe` === base)) ?? providers.find((p) => p.name === "ecr-credential-provider") ?? providers[0];
-      if (ours) add(...matchFindings(ours, providers, opts.image, pluginSettingList(ours, deps.env, "registry-alias")));
+      if (ours) add(...pluginArgsFindings(ours), ...matchFindings(ours, providers, opts.image, pluginSettingList(ours, deps.env, "registry-alias")));
     }
   }
 

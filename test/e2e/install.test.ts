@@ -2,9 +2,10 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, readlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { snapshot } from "../helpers/unit-roots.ts";
 import { createHash } from "node:crypto";
 import { tempDir } from "../helpers/temp-dir.ts";
 
@@ -69,13 +70,13 @@ const profiles: Profile[] = [
   {
     distro: "generic",
     tree: { "etc/systemd/system/kubelet.service": "[Unit]\nDescription=Kubelet\n[Service]\nExecStart=/usr/local/bin/kubelet --config=/var/lib/kubelet/kubelet-config.yaml --kubeconfig=/var/lib/kubelet/kubeconfig --v=2\n" },
-    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf"],
+    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/zz-ecr-credential-provider.conf"],
   },
   {
     distro: "kops",
     extra: ["--registry-alias", "mirror.example.internal=111122223333.dkr.ecr.us-east-1.amazonaws.com"],
     tree: { "lib/systemd/system/kubelet.service": '[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nExecStart=/usr/local/bin/kubelet "$DAEMON_ARGS"\nUser=root\n', "etc/sysconfig/kubelet": 'DAEMON_ARGS="--config=/var/lib/kubelet/kubelet.conf --image-credential-provider-config=/var/lib/kubelet/credential-provider.conf --image-credential-provider-bin-dir=/usr/local/bin"\nHOME="/root"\n' },
-    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/90-ecr-credential-provider.conf"],
+    doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/zz-ecr-credential-provider.conf"],
   },
   {
     distro: "eks-al2023",
@@ -116,23 +117,6 @@ function makeRoot(p: Profile): string {
   return root;
 }
 
-/** Every file's bytes and mode and every directory, keyed by path under the root. */
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      const st = lstatSync(full);
-      const rel = full.slice(root.length);
-      if (st.isDirectory()) {
-        out[`${rel}/`] = (st.mode & 0o7777).toString(8);
-        walk(full);
-      } else out[rel] = `${(st.mode & 0o7777).toString(8)} ${createHash("sha256").update(readFileSync(full)).digest("hex")}`;
-    }
-  };
-  walk(root);
-  return out;
-}
 
 const sh = (args: string[]) => spawnSync("sh", [INSTALL, ...args], { encoding: "utf8" });
 const doctor = (root: string, args: string[]) => spawnSync(binary, ["doctor", "--root", root, "--offline", ...args], { encoding: "utf8" });
@@ -183,9 +167,35 @@ describe("install.sh on each distro profile", () => {
     writeFileSync(broken, good.replace('defaultCacheDuration: "12h"', "defaultCacheDuration: 0"));
     const r = sh(["--distro", "k3s", "--root", root, "--binary", binary, "--config-file", broken]);
     assert.equal(r.status, 65, r.stdout + r.stderr);
-    assert.match(r.stderr, /fail\s+config/);
+    assert.match(r.stderr, /^install\.sh: refusing \/var\/lib\/rancher\/credentialprovider\/config\.yaml: config: .*defaultCacheDuration.*nothing was changed\n$/);
     assert.equal(readFileSync(cfg, "utf8"), good);
     assert.ok(!readdirSync(dirname(cfg)).some((n) => n.includes(".new") || n.includes("ecr-tmp")));
+  });
+  it("with the .deb installed, links the kit path to the packaged executable, survives an apt upgrade and refuses --binary (64)", () => {
+    const debExe = "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/ecr-credential-provider";
+    const root = makeRoot(profiles[0]!);
+    mkdirSync(dirname(join(root, debExe)), { recursive: true });
+    copyFileSync(binary, join(root, debExe));
+    chmodSync(join(root, debExe), 0o755);
+    mkdirSync(join(root, "var/lib/dpkg/info"), { recursive: true });
+    writeFileSync(join(root, "var/lib/dpkg/info/ecr-credential-provider.list"), `${debExe}\n`);
+    const before = snapshot(root);
+    const first = sh(["--distro", "kubeadm", "--root", root]);
+    assert.equal(first.status, 0, first.stdout + first.stderr);
+    assert.match(first.stdout, /linked \/opt\/ecr-credential-provider\/bin\/ecr-credential-provider -> /);
+    assert.equal(readlinkSync(join(root, "opt/ecr-credential-provider/bin/ecr-credential-provider")), debExe);
+    const refused = sh(["--distro", "kubeadm", "--root", root, "--binary", binary]);
+    assert.equal(refused.status, 64, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /package is installed/);
+    // An apt upgrade replaces the packaged executable: the link is still ours, a rerun has nothing to do.
+    appendFileSync(join(root, debExe), "\n");
+    assert.match(sh(["--distro", "kubeadm", "--root", root]).stdout, /nothing to do/);
+    const un = sh(["--distro", "kubeadm", "--root", root, "--uninstall"]);
+    assert.equal(un.status, 0, un.stderr);
+    assert.match(un.stdout, /removed \/opt\/ecr-credential-provider\/bin\/ecr-credential-provider/);
+    writeFileSync(join(root, debExe), readFileSync(binary));
+    chmodSync(join(root, debExe), 0o755);
+    assert.deepEqual(snapshot(root), before);
   });
   it("refuses Bottlerocket with exit 69 and explains the supported settings", () => {
     const r = sh(["--distro", "bottlerocket", "--root", work, "--binary", binary]);

@@ -69,7 +69,8 @@ function expansions(ref: string): string[][] {
       step(/\{[^}]*\}/, (m) => m.slice(1, -1).split(","));
       step(/<[^>]*\|[^>]*>/, (m) => m.slice(1, -1).split("|"));
     }
-    return words;
+    // One name is for one architecture: `linux/{amd64,arm64}/…-linux-<arch>` means amd64/…-amd64 and arm64/…-arm64.
+    return words.filter((w) => new Set(w.match(/amd64|arm64|x64/g) ?? []).size <= 1);
   });
 }
 

@@ -111,6 +111,8 @@ const failCases: FailCase[] = [
     check: "roles-anywhere-key",
     setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--roles-anywhere-private-key=/etc/ra/key.pem]\n"), "/etc/ra/key.pem": { content: "k", mode: 0o644 } }) },
   },
+  { name: "fails plugin-args when an arg is refused by the plugin's own parser", check: "plugin-args", setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--log-level=loud]\n") }) } },
+  { name: "fails plugin-args when a registry alias points at a registry that is not ECR", check: "plugin-args", setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--registry-alias=mirror.internal=quay.io]\n") }) } },
   { name: "fails clock-skew when AWS's Date is more than five minutes away", check: "clock-skew", argv: ["--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"], setup: { probe: { ok: true, source: "imds", serverDate: new Date("2026-01-01T00:06:00Z") } } },
   { name: "fails aws-credentials when the probe finds no credentials", check: "aws-credentials", argv: ["--image", "public.ecr.aws/x/y"], setup: { probe: { ok: false, error: { code: "credentials-not-found", message: "none" } } } },
   { name: "fails ecr when credentials resolve but ECR refuses", check: "ecr", argv: ["--image", "public.ecr.aws/x/y"], setup: { probe: { ok: false, source: "imds", error: { code: "AccessDenied", message: "denied" } } } },
