@@ -44,11 +44,6 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
-    // Not split yet (issue 12 continues): remove each file from this list when it is.
-    files: ["src/core/config.ts", "src/doctor/index.ts", "src/doctor/runtime.ts", "src/kubelet/config.ts"],
-    rules: { "max-lines": "off", "max-lines-per-function": "off" },
-  },
-  {
     files: ["**/*.cjs"],
     languageOptions: { sourceType: "commonjs" },
     rules: { "@typescript-eslint/no-require-imports": "off" },

@@ -205,13 +205,8 @@ function freeze(c: Config): Config {
   return Object.freeze(c);
 }
 
-function base(
-  platform: NodeJS.Platform,
-  env: Readonly<Record<string, string | undefined>>,
-  flags: Map<string, string[]>,
-  command: Command,
-  commandArgs: readonly string[],
-): Config {
+/** The typed readers of one setting: the last flag wins, else a non-empty environment variable (`--name` ↔ its env name). */
+function settingReaders(env: Readonly<Record<string, string | undefined>>, flags: Map<string, string[]>) {
   const get = (name: string): string | undefined => {
     const v = flags.get(name);
     if (v !== undefined) return v[v.length - 1];
@@ -238,17 +233,39 @@ function base(
     }
     return v as T;
   };
+  return { get, list, bool, oneOf };
+}
 
+/** `--timeout`, bounded by what the kubelet allows the plugin. */
+function readTimeoutMs(get: (name: string) => string | undefined): number {
   const timeoutRaw = get("timeout");
   const timeoutMs = timeoutRaw === undefined ? DEFAULT_TIMEOUT_MS : parseDurationMs("timeout", timeoutRaw);
   if (timeoutMs < 1000 || timeoutMs > 55_000) {
     throw new ConfigError("bad_flag_value", "--timeout must be between 1s and 55s (the kubelet kills the plugin at 60s)");
   }
+  return timeoutMs;
+}
+
+/** The AWS identity variables that are set (they select and key the credentials). */
+function identityEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const awsEnv: Record<string, string> = {};
   for (const k of IDENTITY_ENV) {
     const v = env[k];
     if (v !== undefined && v !== "") awsEnv[k] = v;
   }
+  return awsEnv;
+}
+
+function base(
+  platform: NodeJS.Platform,
+  env: Readonly<Record<string, string | undefined>>,
+  flags: Map<string, string[]>,
+  command: Command,
+  commandArgs: readonly string[],
+): Config {
+  const { get, list, bool, oneOf } = settingReaders(env, flags);
+  const timeoutMs = readTimeoutMs(get);
+  const awsEnv = identityEnv(env);
   const ecrRoleArn = env[ENV_ECR_ROLE_ARN] || undefined;
   const rolesAnywhere = readRolesAnywhere(get, env);
   const sources: Record<string, SettingSource> = {};

@@ -4,7 +4,16 @@ import type { DoctorFs, Finding } from "./types.ts";
 /** Official Node.js >= 18 builds (and a SEA built from them) need glibc 2.28 (EKS AL2 has 2.26). */
 export const MIN_GLIBC: readonly [number, number] = [2, 28];
 
-const LIB_DIRS = ["/lib64", "/usr/lib64", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/usr/lib"];
+const LIB_DIRS = [
+  "/lib64",
+  "/usr/lib64",
+  "/lib/x86_64-linux-gnu",
+  "/usr/lib/x86_64-linux-gnu",
+  "/lib/aarch64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/lib",
+  "/usr/lib",
+];
 
 /**
  * Where the executable will run when that is not the file tree doctor reads. Talos: the kubelet,
@@ -29,14 +38,17 @@ export const RUNTIME_PROFILES: Readonly<Record<string, RuntimeProfile>> = {
     describe: "the Talos kubelet image (siderolabs/kubelet, debian-base:bookworm)",
     glibc: [2, 36],
     files: [
-      "/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1",
-      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/aarch64-linux-gnu/libstdc++.so.6",
+      "/lib64/ld-linux-x86-64.so.2",
+      "/lib/ld-linux-aarch64.so.1",
+      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+      "/usr/lib/aarch64-linux-gnu/libstdc++.so.6",
     ],
   },
 };
 
 /** Fix hint when a node's C runtime cannot run the executable: the project ships glibc builds only. */
-const GLIBC_NODE_FIX = "use a node with glibc >= 2.28 (Debian >= 10, Ubuntu >= 20.04, RHEL >= 8, AL2023, Talos); musl systems (Alpine) and EKS AL2 cannot run this build";
+const GLIBC_NODE_FIX =
+  "use a node with glibc >= 2.28 (Debian >= 10, Ubuntu >= 20.04, RHEL >= 8, AL2023, Talos); musl systems (Alpine) and EKS AL2 cannot run this build";
 
 /** What the executable's header says it needs. */
 export interface ExecutableNeeds {
@@ -64,7 +76,10 @@ export function inspectExecutable(bytes: Uint8Array): ExecutableNeeds {
     if (b.readUInt32LE(at) === 3) {
       const off = Number(b.readBigUInt64LE(at + 8));
       const size = Number(b.readBigUInt64LE(at + 32));
-      interpreter = b.subarray(off, off + size).toString("latin1").replace(/\0+$/, "");
+      interpreter = b
+        .subarray(off, off + size)
+        .toString("latin1")
+        .replace(/\0+$/, "");
     }
   }
   // DT_NEEDED names live in .dynstr; the literal is enough to know libstdc++ is required.
@@ -166,6 +181,15 @@ export async function checkRuntime(
     }
   }
   if (needs.kind === "elf-static") return out;
+  out.push(...(await glibcFindings(needs, view)));
+  out.push(...(await libstdcxxFindings(needs, view)));
+  return out;
+}
+
+/** Whether the node's glibc is new enough for the Node.js runtime (fatal only for a glibc-linked executable). */
+async function glibcFindings(needs: ExecutableNeeds, view: RuntimeView): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const check = "runtime";
   const glibc = await view.glibc();
   const needsGlibc = needs.kind === "elf-dynamic" && !needs.interpreter?.includes("musl");
   if (glibc.version) {
@@ -187,6 +211,13 @@ export async function checkRuntime(
       fix: GLIBC_NODE_FIX,
     });
   }
+  return out;
+}
+
+/** Whether libstdc++ is present when the executable (or an unknown one) may need it. */
+async function libstdcxxFindings(needs: ExecutableNeeds, view: RuntimeView): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const check = "runtime";
   if (needs.needsLibstdcxx || needs.kind !== "elf-dynamic") {
     let found: string | undefined;
     for (const dir of LIB_DIRS) if (!found && (await view.has(`${dir}/libstdc++.so.6`))) found = `${dir}/libstdc++.so.6`;

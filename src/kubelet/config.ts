@@ -1,173 +1,20 @@
 // Read, strictly decode and validate a kubelet CredentialProviderConfig file or directory the way the kubelet does (plugin/config.go).
 import { parseAllDocuments } from "yaml";
-import { parseSchemelessUrl } from "./match.ts";
 import { parseGoDuration } from "../core/go-duration.ts";
+import { DecodeFailure, parseStrictJson } from "./strict-json.ts";
+import {
+  CONFIG_API_VERSIONS,
+  type ConfigFs,
+  type ConfigIssue,
+  type ConfigIssueKind,
+  type ConfigOptions,
+  type CredentialProvider,
+  type LoadedConfig,
+} from "./config-model.ts";
+import { validateCredentialProviderConfig } from "./validate.ts";
 
-/** The file `apiVersion`s the kubelet registers for `CredentialProviderConfig` (v1 since 1.26). */
-export const CONFIG_API_VERSIONS = ["kubelet.config.k8s.io/v1alpha1", "kubelet.config.k8s.io/v1beta1", "kubelet.config.k8s.io/v1"] as const;
-
-/** The provider `apiVersion`s (the exec protocol) the kubelet accepts, sorted as Go's `sets.List` prints them. */
-export const PROVIDER_API_VERSIONS = [
-  "credentialprovider.kubelet.k8s.io/v1",
-  "credentialprovider.kubelet.k8s.io/v1alpha1",
-  "credentialprovider.kubelet.k8s.io/v1beta1",
-] as const;
-
-/** `tokenAttributes.cacheType` values (required since kubelet 1.34). */
-export const TOKEN_CACHE_TYPES = ["ServiceAccount", "Token"] as const;
-
-/** Kubelet's `ServiceAccountTokenAttributes`. */
-export interface TokenAttributes {
-  serviceAccountTokenAudience: string;
-  cacheType: string;
-  requireServiceAccount?: boolean;
-  requiredServiceAccountAnnotationKeys: string[];
-  optionalServiceAccountAnnotationKeys: string[];
-}
-
-/** One decoded `providers[]` entry, with the file it came from. */
-export interface CredentialProvider {
-  name: string;
-  matchImages: string[];
-  /** The duration string as written; undefined when absent or null. */
-  defaultCacheDuration?: string;
-  /** Parsed `defaultCacheDuration` in nanoseconds. */
-  defaultCacheDurationNs?: bigint;
-  apiVersion: string;
-  args: string[];
-  env: Array<{ name: string; value: string }>;
-  tokenAttributes?: TokenAttributes;
-  /** Path of the file that declared this provider. */
-  file: string;
-}
-
-/** The merged configuration the kubelet would register. */
-export interface CredentialProviderConfig {
-  providers: CredentialProvider[];
-}
-
-/** Where a problem was found, in the kubelet's order: reading, decoding, merging, validating. */
-export type ConfigIssueKind = "read" | "decode" | "strict" | "merge" | "required" | "invalid" | "duplicate" | "not-supported" | "forbidden";
-
-/** One reason the kubelet would refuse the configuration (and therefore refuse to start). */
-export interface ConfigIssue {
-  kind: ConfigIssueKind;
-  /** Field path as the kubelet prints it (`providers.matchImages`), when the issue is about a field. */
-  field?: string;
-  /** Index of the provider in the merged list, for validation issues. */
-  provider?: number;
-  file?: string;
-  /** The kubelet's message, or our closest rendering of it. */
-  message: string;
-}
-
-/** Result of {@link loadCredentialProviderConfig}: `config` is set once reading and decoding succeeded. */
-export interface LoadedConfig {
-  files: string[];
-  config?: CredentialProviderConfig;
-  issues: ConfigIssue[];
-}
-
-/** The subset of a file system the loader needs; `stat` and `readFile` reject on a missing path. */
-export interface ConfigFs {
-  stat(path: string): Promise<{ isDirectory(): boolean }>;
-  readdir(path: string): Promise<string[]>;
-  readFile(path: string): Promise<string>;
-}
-
-/** Kubelet behaviour that depends on its version and feature gates. */
-export interface ConfigOptions {
-  /** `KubeletServiceAccountTokenForCredentialProviders` (beta, on by default since 1.34). Default true. */
-  serviceAccountTokenForCredentialProviders?: boolean;
-  /** Directory mode for `--image-credential-provider-config` exists since 1.34. Default true. */
-  allowDirectory?: boolean;
-}
-
-export class DecodeFailure extends Error {}
-
-/** Strict JSON parse (Go encoding/json grammar) that records duplicate keys by path instead of silently keeping the last. */
-export function parseStrictJson(text: string, duplicates: string[]): unknown {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && " \t\r\n".includes(text[i]!)) i++;
-  };
-  const fail = (what: string): never => {
-    throw new DecodeFailure(`json parse error: ${what} at offset ${i}`);
-  };
-  const str = (): string => {
-    // eslint-disable-next-line no-control-regex -- JSON strings exclude raw control characters
-    const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(i));
-    if (!m) return fail("invalid string");
-    i += m[0].length;
-    return JSON.parse(m[0]) as string;
-  };
-  const value = (path: string): unknown => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      const obj: Record<string, unknown> = {};
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail("expected object key");
-        const key = str();
-        ws();
-        if (text[i] !== ":") fail("expected ':'");
-        i++;
-        const child = path === "" ? key : `${path}.${key}`;
-        const v = value(child);
-        if (Object.prototype.hasOwnProperty.call(obj, key)) duplicates.push(child);
-        obj[key] = v;
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return obj;
-        }
-        fail("expected ',' or '}'");
-      }
-    }
-    if (c === "[") {
-      i++;
-      const arr: unknown[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value(`${path}[${arr.length}]`));
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return arr;
-        }
-        fail("expected ',' or ']'");
-      }
-    }
-    if (c === '"') return str();
-    const lit = /^(?:true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)/.exec(text.slice(i));
-    if (!lit) return fail("invalid character");
-    i += lit[0].length;
-    return JSON.parse(lit[0]);
-  };
-  const v = value("");
-  ws();
-  if (i !== text.length) fail("invalid character after top-level value");
-  return v;
-}
+export * from "./config-model.ts";
+export { validateCredentialProviderConfig, qualifiedNameErrors } from "./validate.ts";
 
 /** Decode one document to plain data: JSON when it starts with "{" (the kubelet's JSON serializer), else YAML 1.1 like sigs.k8s.io/yaml. */
 function decodeDocument(text: string, duplicates: string[]): unknown {
@@ -326,102 +173,6 @@ export function decodeCredentialProviderConfig(text: string, file: string): { pr
   return { providers };
 }
 
-const QNAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const QNAME_MSG =
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** apimachinery `validation.IsQualifiedName`: the rule for annotation keys (checked lower-cased by the kubelet). */
-export function qualifiedNameErrors(value: string): string[] {
-  const parts = value.split("/");
-  const errs: string[] = [];
-  let name: string;
-  if (parts.length === 1) name = parts[0]!;
-  else if (parts.length === 2) {
-    const prefix = parts[0]!;
-    name = parts[1]!;
-    if (prefix.length === 0) errs.push("prefix part must be non-empty");
-    else if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) {
-      errs.push("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
-    }
-  } else {
-    return [`a qualified name ${QNAME_MSG} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
-  }
-  if (name.length === 0) errs.push("name part must be non-empty");
-  else if (name.length > 63) errs.push("name part must be no more than 63 characters");
-  if (!QNAME.test(name)) errs.push(`name part ${QNAME_MSG}`);
-  return errs;
-}
-
-/**
- * The kubelet's `validateCredentialProviderConfig`, with its field paths and messages
- * (`field.ErrorList` rendering: "providers.name: Invalid value: \"a/b\": provider name cannot contain '/'").
- * @returns every issue (the kubelet aggregates them all into one start-up error).
- */
-export function validateCredentialProviderConfig(config: CredentialProviderConfig, options: ConfigOptions = {}): ConfigIssue[] {
-  const saGate = options.serviceAccountTokenForCredentialProviders ?? true;
-  const out: ConfigIssue[] = [];
-  const add = (kind: ConfigIssueKind, field: string, provider: number | undefined, file: string | undefined, message: string) =>
-    out.push({ kind, field, provider, file, message: `${field}: ${message}` });
-  if (config.providers.length === 0) add("required", "providers", undefined, undefined, "Required value: at least 1 item in plugins is required");
-  const seen = new Set<string>();
-  config.providers.forEach((p, i) => {
-    const f = (kind: ConfigIssueKind, field: string, message: string) => add(kind, `providers.${field}`, i, p.file, message);
-    const q = JSON.stringify;
-    if (p.name.includes("/")) f("invalid", "name", `Invalid value: ${q(p.name)}: provider name cannot contain '/'`);
-    if (p.name.includes(" ")) f("invalid", "name", `Invalid value: ${q(p.name)}: provider name cannot contain spaces`);
-    if (p.name === ".") f("invalid", "name", `Invalid value: ${q(p.name)}: provider name cannot be '.'`);
-    if (p.name === "..") f("invalid", "name", `Invalid value: ${q(p.name)}: provider name cannot be '..'`);
-    if (seen.has(p.name)) f("duplicate", "name", `Duplicate value: ${q(p.name)}`);
-    seen.add(p.name);
-    if (p.apiVersion === "") f("required", "apiVersion", "Required value");
-    else if (!(PROVIDER_API_VERSIONS as readonly string[]).includes(p.apiVersion)) {
-      f("not-supported", "apiVersion", `Unsupported value: ${q(p.apiVersion)}: supported values: ${PROVIDER_API_VERSIONS.map((v) => q(v)).join(", ")}`);
-    }
-    if (p.matchImages.length === 0) f("required", "matchImages", "Required value: at least 1 item in matchImages is required");
-    for (const m of p.matchImages) {
-      try {
-        parseSchemelessUrl(m);
-      } catch (e) {
-        f("invalid", "matchImages", `Invalid value: ${q(m)}: match image is invalid: parse ${q(`https://${m}`)}: ${(e as Error).message}`);
-      }
-    }
-    if (p.defaultCacheDuration === undefined) f("required", "defaultCacheDuration", "Required value");
-    if (p.defaultCacheDurationNs !== undefined && p.defaultCacheDurationNs < 0n) {
-      f("invalid", "defaultCacheDuration", `Invalid value: ${q(p.defaultCacheDuration)}: defaultCacheDuration must be greater than or equal to 0`);
-    }
-    const ta = p.tokenAttributes;
-    if (ta) {
-      const t = "tokenAttributes";
-      if (!saGate) f("forbidden", t, "Forbidden: tokenAttributes is not supported when KubeletServiceAccountTokenForCredentialProviders feature gate is disabled");
-      if (ta.serviceAccountTokenAudience === "") f("required", `${t}.serviceAccountTokenAudience`, "Required value");
-      if (ta.requireServiceAccount === undefined) f("required", `${t}.requireServiceAccount`, "Required value");
-      if (p.apiVersion !== "credentialprovider.kubelet.k8s.io/v1") {
-        f("forbidden", t, "Forbidden: tokenAttributes is only supported for credentialprovider.kubelet.k8s.io/v1 API version");
-      }
-      if (ta.requireServiceAccount === false && ta.requiredServiceAccountAnnotationKeys.length > 0) {
-        f("forbidden", `${t}.requiredServiceAccountAnnotationKeys`, "Forbidden: requireServiceAccount cannot be false when requiredServiceAccountAnnotationKeys is set");
-      }
-      for (const listName of ["requiredServiceAccountAnnotationKeys", "optionalServiceAccountAnnotationKeys"] as const) {
-        const keys = new Set<string>();
-        for (const k of ta[listName]) {
-          for (const msg of qualifiedNameErrors(k.toLowerCase())) f("invalid", `${t}.${listName}`, `Invalid value: ${q(k)}: ${msg}`);
-          if (keys.has(k)) f("duplicate", `${t}.${listName}`, `Duplicate value: ${q(k)}`);
-          keys.add(k);
-        }
-      }
-      const both = [...new Set(ta.requiredServiceAccountAnnotationKeys)].filter((k) => ta.optionalServiceAccountAnnotationKeys.includes(k)).sort();
-      if (both.length > 0) f("invalid", t, `Invalid value: ${q(both)}: annotation keys cannot be both required and optional`);
-      if (ta.cacheType === "") {
-        f("required", `${t}.cacheType`, `Required value: cacheType is required to be set when tokenAttributes is specified. Supported values are: ${TOKEN_CACHE_TYPES.join(", ")}`);
-      } else if (!(TOKEN_CACHE_TYPES as readonly string[]).includes(ta.cacheType)) {
-        f("not-supported", `${t}.cacheType`, `Unsupported value: ${q(ta.cacheType)}: supported values: ${TOKEN_CACHE_TYPES.map((v) => q(v)).join(", ")}`);
-      }
-    }
-  });
-  return out;
-}
-
 const CONFIG_EXTENSIONS = [".json", ".yaml", ".yml"];
 
 /** Go's `filepath.Ext`. */
@@ -466,7 +217,8 @@ export async function loadCredentialProviderConfig(path: string, fs: ConfigFs, o
       files.push(full);
     }
     files.sort();
-    if (files.length === 0) return { files, issues: [{ kind: "read", file: path, message: `no configuration files found in directory ${JSON.stringify(path)}` }] };
+    if (files.length === 0)
+      return { files, issues: [{ kind: "read", file: path, message: `no configuration files found in directory ${JSON.stringify(path)}` }] };
   } else {
     files.push(path);
   }

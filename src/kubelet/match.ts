@@ -43,7 +43,7 @@ function isHostByteAllowed(c: string): boolean {
 function goUnescape(s: string, mode: "host" | "zone" | "path"): string {
   // Go unescapes to raw bytes; collect them and decode as UTF-8 so "%c3%a4" equals "ä".
   const bytes: number[] = [];
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const c = s[i]!;
     if (c === "%") {
       const a = s[i + 1];

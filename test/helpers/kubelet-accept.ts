@@ -1,6 +1,6 @@
 // The kubelet's checks on a plugin's stdout (≥ 1.32, strict decoding), re-typed for tests. Validated against kubelet-responses.json.
 
-import { parseStrictJson } from "../../src/kubelet/config.ts";
+import { parseStrictJson } from "../../src/kubelet/strict-json.ts";
 
 export interface AcceptInput {
   stdout: string;
