@@ -525,11 +525,11 @@ for (const flavour of ["2", "1.6"] as const) {
       test("5. AWS failing, cached token still valid: the pull succeeds (stale-if-error)", () => staleIfError(node));
       test("6. wrong AWS credentials: our one stderr line in the kubelet log, the pull fails, no secret in any log", () => wrongCredentials(node));
       test("2a. kubelet started from what install.sh wrote (kubeadm profile, systemd's argv)", () => nodeKit(node, "kubeadm"));
-      // todo until branch nodekit's install.sh (154ca24, reads continued ExecStart lines) is on main: main's
-      // keeps only the first physical line of a continued ExecStart, so --config is lost; this test shows it.
+      // todo: with the node kit's install.sh (continued ExecStart lines kept) the kubelet starts from the
+      // generic unit and the pod runs, but the kubelet log shows no plugin exec for the private image (0, not 1).
       test(
         "2b. kubelet started from what install.sh wrote (generic profile, systemd's argv)",
-        { todo: "main's install.sh drops continued ExecStart lines (fixed on branch nodekit)" },
+        { todo: "pod runs from the generic unit, but no plugin exec is logged for the private image: not yet explained" },
         () => nodeKit(node, "generic"),
       );
     }
