@@ -67,10 +67,8 @@ export interface Pki {
   dir: string;
 }
 
-/** A throwaway CA and one server certificate for all registry host names. */
-export function makePki(dir: string, hosts: string[]): Pki {
-  mkdirp(dir);
-  const p = (f: string) => path.join(dir, f);
+/** A throwaway self-signed P-256 certificate (valid two days) and its unencrypted key. */
+export function selfSignedEcCert(subject: string, keyFile: string, certFile: string): void {
   run("openssl", [
     "req",
     "-x509",
@@ -82,12 +80,19 @@ export function makePki(dir: string, hosts: string[]): Pki {
     "-days",
     "2",
     "-subj",
-    "/CN=ecr-node-test CA",
+    subject,
     "-keyout",
-    p("ca.key"),
+    keyFile,
     "-out",
-    p("ca.crt"),
+    certFile,
   ]);
+}
+
+/** A throwaway CA and one server certificate for all registry host names. */
+export function makePki(dir: string, hosts: string[]): Pki {
+  mkdirp(dir);
+  const p = (f: string) => path.join(dir, f);
+  selfSignedEcCert("/CN=ecr-node-test CA", p("ca.key"), p("ca.crt"));
   fs.writeFileSync(p("san.ext"), `subjectAltName=${hosts.map((h) => "DNS:" + h).join(",")}\nextendedKeyUsage=serverAuth\n`);
   run("openssl", [
     "req",

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readKubeletFlagsFile } from "../../src/doctor/kubelet-flags.ts";
-import { run } from "./node-lib.ts";
+import { run, selfSignedEcCert } from "./node-lib.ts";
 
 export type Profile = "kubeadm" | "generic";
 
@@ -49,23 +49,7 @@ function kubeconfig(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const key = path.join(dir, "client.key");
   const crt = path.join(dir, "client.crt");
-  run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/O=system:nodes/CN=system:node:node-test",
-    "-keyout",
-    key,
-    "-out",
-    crt,
-  ]);
+  selfSignedEcCert("/O=system:nodes/CN=system:node:node-test", key, crt);
   const b64 = (f: string) => fs.readFileSync(f).toString("base64");
   return `apiVersion: v1
 kind: Config
