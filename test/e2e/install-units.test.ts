@@ -147,7 +147,7 @@ describe("install.sh keeps operator edits", () => {
     const r = install([...args, "--log-level", "info"]);
     assert.equal(r.status, 73, r.stdout + r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1);
-    assert.match(r.stderr, /config\.yaml was edited after install\.sh wrote it; kept it .*--force/);
+    assert.match(r.stderr, /config\.yaml was edited after install\.sh wrote it; kept it and changed nothing \(compare with: install\.sh --print-config; pass --force/);
     assert.deepEqual(snapshot(root), before);
     const plain = install(args);
     assert.equal(plain.status, 73, "the same config as installed would still overwrite the edit");
@@ -283,6 +283,8 @@ describe("the docs say what install.sh does", () => {
       const before = snapshot(handRoot);
       const refused = install(["--distro", distro, "--root", handRoot, "--binary", binary]);
       assert.equal(refused.status, 73, refused.stdout + refused.stderr);
+      // --print-config prints the credential provider config, not a drop-in: the hint does not send the operator there.
+      assert.match(refused.stderr, /exists and was not written by install\.sh; kept it and changed nothing \(pass --force/);
       assert.deepEqual(snapshot(handRoot), before);
     });
   }
