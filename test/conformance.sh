@@ -77,6 +77,12 @@ args=(-test.v -test.count=1 -test.timeout=8m)
 [ -n "${CONFORMANCE_VERBOSE:-}" ] && export HARNESS_VERBOSE=1
 "$work/kubelet.test" "${args[@]}" 2>&1 | tee "$work/test.log"
 rc=${PIPESTATUS[0]}
+# The systemd unit expander's own tests (a package of its own: the harness binary above does not hold them).
+if [ -z "${CONFORMANCE_RUN:-}" ]; then
+  go test -mod=readonly -count=1 -v ./systemdunit/ 2>&1 | tee -a "$work/test.log"
+  unit_rc=${PIPESTATUS[0]}
+  [ "$rc" != 0 ] || rc=$unit_rc
+fi
 
 passed=$(grep -cE '^\s*--- PASS' "$work/test.log")
 failed=$(grep -cE '^\s*--- FAIL' "$work/test.log")
