@@ -300,13 +300,13 @@ func TestSystemdExpansionRules(t *testing.T) {
 			"/etc/systemd/system/kubelet.service": "[Service]\nExecStart=/usr/bin/kubelet --a=1 \\ \n--b=2\n",
 		}, []string{"--a=1", "\\"}},
 		{"resets, drop-in order by name across directories, /etc masks the same name", map[string]string{
-			"/usr/lib/systemd/system/kubelet.service":            "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
+			"/usr/lib/systemd/system/kubelet.service":             "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
 			"/usr/lib/systemd/system/kubelet.service.d/10-a.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=usr-10\n",
 			"/etc/systemd/system/kubelet.service.d/10-a.conf":     "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=etc-10\n",
 			"/run/systemd/system/kubelet.service.d/20-b.conf":     "[Service]\nEnvironment=X=1\n",
 		}, []string{"--from=etc-10"}},
 		{"an empty drop-in masks the packaged one; override.conf sorts after 90-", map[string]string{
-			"/usr/lib/systemd/system/kubelet.service":            "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
+			"/usr/lib/systemd/system/kubelet.service":             "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
 			"/usr/lib/systemd/system/kubelet.service.d/10-a.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=usr-10\n",
 			"/etc/systemd/system/kubelet.service.d/10-a.conf":     "",
 			"/etc/systemd/system/kubelet.service.d/90-x.conf":     "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=90\n",
@@ -347,7 +347,7 @@ func TestSystemdExpansionRules(t *testing.T) {
 	t.Run("two commands after the last reset are refused, as systemd does", func(t *testing.T) {
 		root := t.TempDir()
 		write(t, root, map[string]string{
-			"/etc/systemd/system/kubelet.service":              "[Service]\nExecStart=/usr/bin/kubelet\n",
+			"/etc/systemd/system/kubelet.service":             "[Service]\nExecStart=/usr/bin/kubelet\n",
 			"/etc/systemd/system/kubelet.service.d/90-x.conf": "[Service]\nExecStart=/usr/bin/kubelet --v=2\n",
 		})
 		u, err := systemdunit.Load(root, "kubelet.service")
