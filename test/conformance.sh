@@ -34,6 +34,13 @@ if [ ! -x "$bin" ]; then
 fi
 export ECR_PROVIDER_BIN="$bin"
 
+unformatted=$(gofmt -l . 2>&1)
+if [ -n "$unformatted" ]; then
+  say "not gofmt-formatted (run gofmt -w on them): $unformatted"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 # The k8s.io/kubernetes compile is the long pole (minutes on a cold build
 # cache): start it now, install the registry tools meanwhile. -mod=readonly:
 # go.mod/go.sum are committed; nothing is tidied at run time.
