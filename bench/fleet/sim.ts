@@ -8,7 +8,7 @@
 // "At fleet scale").
 
 import { createLogger } from "../../src/core/log.ts";
-import { provide, type FetchedToken } from "../../src/core/provider.ts";
+import { provide, type FetchedToken, type TokenStore } from "../../src/core/provider.ts";
 import { UpstreamError } from "../../src/core/errors.ts";
 import { lockWaitFor, openTokenCache } from "../../src/cache/token-cache.ts";
 import type { SetTimer } from "../../src/cache/cache-io.ts";
@@ -378,6 +378,24 @@ interface Kubelet {
   left: number;
 }
 
+/**
+ * The bound's node-wide store: the ideal single flight, not our cache. One call per key; every
+ * other request for it gets the answer the moment it arrives (no lock file, no poll, no give-up).
+ */
+class IdealStore implements TokenStore {
+  private readonly calls = new Map<string, Promise<FetchedToken>>();
+  async get(key: string, fetch: () => Promise<FetchedToken>): Promise<FetchedToken & { fromCache: boolean }> {
+    let call = this.calls.get(key);
+    const fromCache = call !== undefined;
+    if (!call) {
+      call = fetch();
+      this.calls.set(key, call);
+      call.catch(() => this.calls.delete(key)); // a failure is not kept: the next request calls again
+    }
+    return { ...(await call), fromCache };
+  }
+}
+
 const PLAN: CredentialPlan = { source: "default-chain", description: "node role", identity: "default|node-role" } as CredentialPlan;
 const silent = createLogger({ level: "silent", format: "text", write: () => undefined, now: () => new Date(0) });
 const TOKEN = Buffer.from("AWS:password").toString("base64");
@@ -441,11 +459,27 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     });
   };
 
+  /** Our real token cache, opened as cli/main.ts opens it, by process `proc` on the node `disk`. */
+  const openCache = (disk: MemFs, proc: MemProcess, signal: AbortSignal) =>
+    openTokenCache({
+      dir: DEFAULT_CACHE_DIR,
+      log: silent,
+      signal,
+      now: () => new Date(EPOCH + clock.now),
+      pid: proc.pid,
+      isAlive: disk.isAlive,
+      random: cacheJitter,
+      lockWaitMs: lockWaitFor(DEFAULT_TIMEOUT_MS),
+      fs: proc,
+      setTimer: proc.setTimer,
+    });
+
   /**
-   * Our executable, one exec (process `proc` on the node `disk`): real provide() with the real
-   * token cache (opened as cli/main.ts opens it) and the real retry policy, on the virtual clock.
+   * Our executable, one exec: real provide() with the node-wide token store `open` gives (ours: the
+   * real cache on the node's in-memory disk; the bound: the ideal one) and the real retry policy,
+   * on the virtual clock.
    */
-  const oursExec = async (disk: MemFs, proc: MemProcess, image: string, killed: AbortSignal): Promise<boolean> => {
+  const oursExec = async (open: (signal: AbortSignal) => Promise<TokenStore | undefined>, image: string, killed: AbortSignal): Promise<boolean> => {
     const controller = new LiteAbort();
     const onKill = () => controller.abort(killed.reason);
     killed.addEventListener("abort", onKill, { once: true });
@@ -456,18 +490,7 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     const signal = controller.signal;
     try {
       await clock.sleep(OURS_START_MS, signal);
-      const store = await openTokenCache({
-        dir: DEFAULT_CACHE_DIR,
-        log: silent,
-        signal,
-        now: () => new Date(EPOCH + clock.now),
-        pid: proc.pid,
-        isAlive: disk.isAlive,
-        random: cacheJitter,
-        lockWaitMs: lockWaitFor(DEFAULT_TIMEOUT_MS),
-        fs: proc,
-        setTimer: proc.setTimer,
-      });
+      const store = await open(signal);
       let loaded = false;
       const work = provide(
         { apiVersion: "credentialprovider.kubelet.k8s.io/v1", image },
@@ -537,6 +560,7 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     const kubelet: Kubelet = { cache: new Set(), inflight: new Map(), backoff: new Map(), left: node.hosts.size };
     // The node's disk and process table: every exec of ours on it opens the real cache there.
     const disk = new MemFs(() => EPOCH + clock.now);
+    const ideal = new IdealStore();
 
     /** kubelet: the provider's lookup (plugin.go): cache by registry host, singleflight by repository, 60 s exec kill, failures not cached. */
     const lookup = (image: string): Promise<boolean> => {
@@ -547,14 +571,16 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
       if (running) return running;
       res.execs++;
       const kill = new LiteAbort();
-      const proc = plugin === "go" ? undefined : disk.spawn(clock.timer);
+      const proc = plugin === "ours" ? disk.spawn(clock.timer) : undefined;
       let timedOut = false;
       const timer = clock.after(plugin === "bound" ? Infinity : 60_000, () => {
         timedOut = true;
         proc?.exit(); // SIGKILL: whatever it holds (a lock) stays behind
         kill.abort(new Error("killed"));
       });
-      const p = (proc ? oursExec(disk, proc, image, kill.signal) : goExec(image, kill.signal)).then((ok) => {
+      const exec =
+        plugin === "go" ? goExec(image, kill.signal) : oursExec(proc ? (signal) => openCache(disk, proc, signal) : async () => ideal, image, kill.signal);
+      const p = exec.then((ok) => {
         clock.cancel(timer);
         // The process exits once what is pending in it has run (releasing its lock on the way), as
         // main.ts exits after stdout drains.
