@@ -35,7 +35,7 @@ const HEAD =
   "| | ECR calls | throttled | execs | failed execs | ErrImagePull | p50 s | p99 s | max s | p99 / bound |\n|---|---|---|---|---|---|---|---|---|---|";
 
 console.log(
-  `Fleet scale-out simulation (virtual clock; our real provide() and retry policy; kubelet and Go plugin modelled from source; see README "At fleet scale")`,
+  `Fleet scale-out simulation (virtual clock; our real provide(), retry policy and token cache on an in-memory file system per node; kubelet and Go plugin modelled from source; see README "At fleet scale")`,
 );
 console.log(
   `Time to credentials: kubelet start → the kubelet holds credentials for every registry the node's pods need (EKS add-on account, ECR Public, the workloads' registries in 1–2 Regions).`,

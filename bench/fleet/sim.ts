@@ -1,16 +1,20 @@
 // Discrete-event simulation of a fleet scaling out: N nodes boot within a window, each kubelet runs
 // an ECR credential provider for the images of a realistic node start, against ECR's token bucket
 // per account and Region. Virtual clock: nothing waits for real. Our plugin is our REAL code
-// (provide(), the token cache key and freshness rule, withRetries with the production policy),
-// given a virtual clock, a virtual sleep and a seeded random source; the kubelet and the Go plugin
+// (provide(), the real token cache of src/cache/ with its lock protocol, withRetries with the
+// production policy), given a virtual clock, a virtual sleep, a seeded random source and, per node,
+// an in-memory file system and process table (test/helpers/mem-fs.ts); the kubelet and the Go plugin
 // are models of their source (docs: /work/shared/docs/fleet-model.md, summarised in README
 // "At fleet scale").
 
 import { createLogger } from "../../src/core/log.ts";
 import { provide, type FetchedToken, type TokenStore } from "../../src/core/provider.ts";
 import { UpstreamError } from "../../src/core/errors.ts";
-import { isFresh, lockWaitFor } from "../../src/cache/token-cache.ts";
+import { lockWaitFor, openTokenCache } from "../../src/cache/token-cache.ts";
+import type { SetTimer } from "../../src/cache/cache-io.ts";
 import { DEFAULT_TIMEOUT_MS } from "../../src/core/config.ts";
+import { DEFAULT_CACHE_DIR } from "../../src/core/flags.ts";
+import { MemFs, type MemProcess } from "../../test/helpers/mem-fs.ts";
 import { retryLikeEcr } from "./policy.ts";
 import type { CredentialPlan } from "../../src/core/credential-plan.ts";
 
@@ -40,6 +44,8 @@ interface Ev {
 export class Clock {
   now = 0;
   private heap: Ev[] = [];
+  /** Cancelled events still in the heap. */
+  private dead = 0;
   private seq = 0;
   events = 0;
 
@@ -64,9 +70,25 @@ export class Clock {
 
   /** Drop a scheduled event (a timer that is no longer needed). */
   cancel(e: Ev): void {
+    if (e.cancelled) return;
     e.cancelled = true;
     e.fn = noop; // release what the closure holds while the event waits in the heap
+    // Cancelled timers (deadlines, kills, lock polls) would otherwise crowd the heap until due.
+    if (++this.dead > 1024 && this.dead > this.heap.length / 2) this.compact();
   }
+
+  /** Drop the cancelled events and restore the heap order (sift down from the last parent). */
+  private compact(): void {
+    const h = (this.heap = this.heap.filter((e) => !e.cancelled));
+    this.dead = 0;
+    for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(h[i]!, i);
+  }
+
+  /** A timer on the virtual clock, as the token cache takes it (`setTimer`): returns its cancel. */
+  timer: SetTimer = (ms, fire) => {
+    const e = this.after(ms, fire);
+    return () => this.cancel(e);
+  };
 
   /** A sleep on the virtual clock, with withRetries' signature (rejects when the signal aborts). */
   sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -93,20 +115,24 @@ export class Clock {
     if (h.length === 0) return undefined;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= h.length) break;
-        const r = l + 1;
-        const c = r < h.length && less(h[r]!, h[l]!) ? r : l;
-        if (less(last, h[c]!)) break;
-        h[i] = h[c]!;
-        i = c;
-      }
-      h[i] = last;
-    }
+    if (h.length > 0) this.siftDown(last, 0);
+    if (top.cancelled) this.dead--;
     return top;
+  }
+
+  /** Put `e` at `i` and move it down until both children are later. */
+  private siftDown(e: Ev, i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && less(h[r]!, h[l]!) ? r : l;
+      if (less(e, h[c]!)) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = e;
   }
 
   /**
@@ -121,7 +147,7 @@ export class Clock {
       this.now = e.t;
       this.events++;
       e.fn();
-      await new Promise<void>((r) => setImmediate(r));
+      await new Promise<void>((r) => process.nextTick(r));
       if (stop()) break;
     }
   }
@@ -352,50 +378,21 @@ interface Kubelet {
   left: number;
 }
 
-/** Our plugin's node-wide token cache, in memory, with the disk cache's rules (token-cache.ts). */
-class NodeTokenStore implements TokenStore {
-  private entries = new Map<string, { token: FetchedToken; fetchedAt: Date }>();
-  private locks = new Map<string, { release: Promise<void> }>();
-  constructor(
-    private readonly clock: Clock,
-    private readonly epoch: number,
-  ) {}
-  private date = () => new Date(this.epoch + this.clock.now);
-  private fresh(key: string) {
-    const e = this.entries.get(key);
-    return e && e.token.expiresAt && isFresh(e.fetchedAt, e.token.expiresAt, this.date()) ? e.token : undefined;
-  }
-  async get(key: string, fetch: () => Promise<FetchedToken>) {
-    const hit = this.fresh(key);
-    if (hit) return { ...hit, fromCache: true };
-    // Lock: wait for the holder (woken when it releases, like the file-system watch), at most
-    // lockWaitFor(deadline) as main.ts passes it, then fetch ourselves.
-    const deadline = this.clock.now + lockWaitFor(DEFAULT_TIMEOUT_MS);
-    let owned = false;
-    for (;;) {
-      const held = this.locks.get(key);
-      if (!held) {
-        owned = true;
-        break;
-      }
-      const left = deadline - this.clock.now;
-      if (left <= 0) break;
-      await Promise.race([held.release, this.clock.sleep(left)]);
-      const now = this.fresh(key);
-      if (now) return { ...now, fromCache: true };
+/**
+ * The bound's node-wide store: the ideal single flight, not our cache. One call per key; every
+ * other request for it gets the answer the moment it arrives (no lock file, no poll, no give-up).
+ */
+class IdealStore implements TokenStore {
+  private readonly calls = new Map<string, Promise<FetchedToken>>();
+  async get(key: string, fetch: () => Promise<FetchedToken>): Promise<FetchedToken & { fromCache: boolean }> {
+    let call = this.calls.get(key);
+    const fromCache = call !== undefined;
+    if (!call) {
+      call = fetch();
+      this.calls.set(key, call);
+      call.catch(() => this.calls.delete(key)); // a failure is not kept: the next request calls again
     }
-    let release!: () => void;
-    if (owned) this.locks.set(key, { release: new Promise<void>((r) => (release = r)) });
-    try {
-      const t = await fetch();
-      if (t.expiresAt) this.entries.set(key, { token: t, fetchedAt: this.date() });
-      return { ...t, fromCache: false };
-    } finally {
-      if (owned) {
-        this.locks.delete(key);
-        release();
-      }
-    }
+    return { ...(await call), fromCache };
   }
 }
 
@@ -419,6 +416,8 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
   const clock = new Clock();
   const layoutR = rng(s.seed);
   const r = rng(s.seed * 7919 + (plugin === "ours" ? 1 : plugin === "go" ? 2 : 3));
+  // The token cache's lock-poll jitter draws from its own stream, so the other draws stay as they were.
+  const cacheJitter = rng(s.seed * 7919 + 4);
   const buckets = new Map<string, Bucket>();
   const bucket = (region: string, isPublic: boolean) => {
     const k = isPublic ? "public" : region;
@@ -460,8 +459,27 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     });
   };
 
-  /** Our executable, one exec: real provide() with the real retry policy, on the virtual clock. */
-  const oursExec = async (store: TokenStore, image: string, killed: AbortSignal): Promise<boolean> => {
+  /** Our real token cache, opened as cli/main.ts opens it, by process `proc` on the node `disk`. */
+  const openCache = (disk: MemFs, proc: MemProcess, signal: AbortSignal) =>
+    openTokenCache({
+      dir: DEFAULT_CACHE_DIR,
+      log: silent,
+      signal,
+      now: () => new Date(EPOCH + clock.now),
+      pid: proc.pid,
+      isAlive: disk.isAlive,
+      random: cacheJitter,
+      lockWaitMs: lockWaitFor(DEFAULT_TIMEOUT_MS),
+      fs: proc,
+      setTimer: proc.setTimer,
+    });
+
+  /**
+   * Our executable, one exec: real provide() with the node-wide token store `open` gives (ours: the
+   * real cache on the node's in-memory disk; the bound: the ideal one) and the real retry policy,
+   * on the virtual clock.
+   */
+  const oursExec = async (open: (signal: AbortSignal) => Promise<TokenStore | undefined>, image: string, killed: AbortSignal): Promise<boolean> => {
     const controller = new LiteAbort();
     const onKill = () => controller.abort(killed.reason);
     killed.addEventListener("abort", onKill, { once: true });
@@ -472,6 +490,7 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
     const signal = controller.signal;
     try {
       await clock.sleep(OURS_START_MS, signal);
+      const store = await open(signal);
       let loaded = false;
       const work = provide(
         { apiVersion: "credentialprovider.kubelet.k8s.io/v1", image },
@@ -480,7 +499,7 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
           now: () => new Date(EPOCH + clock.now),
           log: silent,
           plan: () => PLAN,
-          cache: store,
+          ...(store ? { cache: store } : {}),
           fetchToken: async (target) => {
             if (!loaded) {
               loaded = true;
@@ -539,7 +558,9 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
 
   for (const node of layouts) {
     const kubelet: Kubelet = { cache: new Set(), inflight: new Map(), backoff: new Map(), left: node.hosts.size };
-    const store = new NodeTokenStore(clock, EPOCH);
+    // The node's disk and process table: every exec of ours on it opens the real cache there.
+    const disk = new MemFs(() => EPOCH + clock.now);
+    const ideal = new IdealStore();
 
     /** kubelet: the provider's lookup (plugin.go): cache by registry host, singleflight by repository, 60 s exec kill, failures not cached. */
     const lookup = (image: string): Promise<boolean> => {
@@ -550,13 +571,20 @@ async function simulateInner(s: Scenario, plugin: PluginKind): Promise<Result> {
       if (running) return running;
       res.execs++;
       const kill = new LiteAbort();
+      const proc = plugin === "ours" ? disk.spawn(clock.timer) : undefined;
       let timedOut = false;
       const timer = clock.after(plugin === "bound" ? Infinity : 60_000, () => {
         timedOut = true;
+        proc?.exit(); // SIGKILL: whatever it holds (a lock) stays behind
         kill.abort(new Error("killed"));
       });
-      const p = (plugin === "go" ? goExec(image, kill.signal) : oursExec(store, image, kill.signal)).then((ok) => {
+      const exec =
+        plugin === "go" ? goExec(image, kill.signal) : oursExec(proc ? (signal) => openCache(disk, proc, signal) : async () => ideal, image, kill.signal);
+      const p = exec.then((ok) => {
         clock.cancel(timer);
+        // The process exits once what is pending in it has run (releasing its lock on the way), as
+        // main.ts exits after stdout drains.
+        if (proc) clock.after(0, () => proc.exit());
         kubelet.inflight.delete(repo);
         if (timedOut) res.killedExecs++;
         if (!ok || timedOut) {

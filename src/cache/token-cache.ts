@@ -1,11 +1,15 @@
 // Node-wide on-disk ECR token cache: one file per (partition, region, identity), a lock so N runs make one call, atomic writes, stale-if-error.
 
 import * as fs from "node:fs";
-import { watch, type FSWatcher } from "node:fs";
 import * as path from "node:path";
 import type { Logger } from "../core/log.ts";
 import type { FetchedToken, TokenStore } from "../core/provider.ts";
 import { sha256Hex } from "../core/sha256.ts";
+import { isSharingError, realTimer, unlinkQuietly, type CacheFs, type SetTimer } from "./cache-io.ts";
+import { DEFAULT_LOCK_WAIT_MS, acquireLock, type LockContext } from "./lock.ts";
+
+export { DEFAULT_LOCK_WAIT_MS, LOCK_STALE_MS, lockIsStale, lockWaitFor, takeLock } from "./lock.ts";
+export type { CacheFs, SetTimer } from "./cache-io.ts";
 
 // Synchronous node:fs on purpose: node:fs is loaded at start-up anyway, node:fs/promises costs ~4 ms
 // more per run, and a run does a handful of small operations on a local directory.
@@ -16,29 +20,6 @@ export const CACHE_FORMAT_VERSION = 1;
 export const MIN_REMAINING_MS = 60 * 60_000;
 /** A stale entry is still served on upstream failure only while it has this much life left. */
 export const STALE_MIN_REMAINING_MS = 60_000;
-/**
- * How often a waiting process looks again even without a file-system event (events are the main
- * signal; polling is the safety net). Kept coarse: at boot hundreds of runs may wait at once on a
- * small node, and busy polling would starve the one process doing the work.
- */
-const LOCK_POLL_MS = 250;
-/** How long a run waits for another run's fetch before fetching itself, when not derived from the deadline. */
-export const DEFAULT_LOCK_WAIT_MS = 20_000;
-/** Time a waiter keeps for its own fetch once it stops waiting for the holder. */
-const LOCK_WAIT_MARGIN_MS = 5_000;
-
-/**
- * How long to wait for another run's fetch, given this run's deadline: nearly all of it. The
- * holder releases the lock (and waiters wake) as soon as it succeeds or gives up, so a long wait
- * only matters when the holder hangs; a waiter that fetched in parallel would double the calls on
- * an account that is already throttled.
- */
-export function lockWaitFor(timeoutMs: number): number {
-  return Math.max(0, timeoutMs - LOCK_WAIT_MARGIN_MS);
-}
-/** A lock older than this is abandoned (its holder was killed): longer than any run may live (the kubelet kills at 60 s). */
-export const LOCK_STALE_MS = 65_000;
-
 interface Entry {
   version: number;
   key: string;
@@ -67,6 +48,10 @@ export interface TokenCacheOptions {
   isAlive: (pid: number) => boolean;
   /** Jitter in [0, 1) for the lock poll, so waiters do not wake in step. */
   random: () => number;
+  /** The file operations (default node:fs); the fleet simulation gives each node an in-memory file system. */
+  fs?: CacheFs;
+  /** The lock poll's and Windows rename retries' timer (default setTimeout). */
+  setTimer?: SetTimer;
 }
 
 /**
@@ -90,32 +75,40 @@ export function entryName(key: string): string {
  */
 export async function openTokenCache(opts: TokenCacheOptions): Promise<TokenStore | undefined> {
   const { dir, log } = opts;
+  const io = opts.fs ?? fs;
   try {
     if (opts.windowsIcacls) {
       // Modes mean nothing on NTFS: the directory gets an ACL instead (see createWindowsCacheDir).
-      if (!fs.existsSync(dir)) await createWindowsCacheDir(dir, opts.windowsIcacls, opts.pid);
+      if (!io.existsSync(dir)) await createWindowsCacheDir(io, dir, opts.windowsIcacls, opts.pid);
     } else {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      io.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
-    const st = fs.statSync(dir);
+    const st = io.statSync(dir);
     if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
     // Tokens are credentials: nobody but the owner may list or read the directory.
-    if (!opts.windowsIcacls && (st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
-    fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK | fs.constants.X_OK);
+    if (!opts.windowsIcacls && (st.mode & 0o077) !== 0) io.chmodSync(dir, 0o700);
+    io.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK | fs.constants.X_OK);
   } catch (err) {
     log.warn(`token cache disabled: cannot use ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); every run will call ECR`);
     return undefined;
   }
-  return new DiskTokenCache(opts);
+  return new DiskTokenCache(opts, io);
 }
 
 class DiskTokenCache implements TokenStore {
   private warnedWrite = false;
-  constructor(private readonly o: TokenCacheOptions) {}
+  private readonly lockCtx: LockContext;
+  constructor(
+    private readonly o: TokenCacheOptions,
+    private readonly io: CacheFs,
+  ) {
+    this.lockCtx = { ...o, io, setTimer: o.setTimer ?? realTimer, windows: o.windowsIcacls !== undefined };
+  }
 
   async get(key: string, fetch: () => Promise<FetchedToken>): Promise<FetchedToken & { fromCache: boolean; stale?: boolean }> {
-    const file = path.join(this.o.dir, entryName(key) + ".json");
-    const lock = path.join(this.o.dir, entryName(key) + ".lock");
+    const name = entryName(key);
+    const file = path.join(this.o.dir, name + ".json");
+    const lock = path.join(this.o.dir, name + ".lock");
     const cached = await this.read(file, key);
     const hit = cached !== undefined && isFresh(cached.fetchedAt, cached.expiresAt, this.o.now());
     this.o.log.debug("cache lookup", {
@@ -126,7 +119,10 @@ class DiskTokenCache implements TokenStore {
     if (hit) return { ...cached.token, fromCache: true };
 
     const waitStarted = this.o.now().getTime();
-    const held = await this.acquire(lock, file, key);
+    const held = await acquireLock(this.lockCtx, lock, this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, async () => {
+      const e = await this.read(file, key);
+      return e && isFresh(e.fetchedAt, e.expiresAt, this.o.now()) ? e.token : undefined;
+    });
     this.o.log.debug("cache lock", {
       lock: path.basename(lock),
       result: held.owned ? "taken" : held.fresh ? "another run fetched the token" : "not taken: fetching without it",
@@ -148,14 +144,14 @@ class DiskTokenCache implements TokenStore {
       if (token.expiresAt) await this.write(file, key, token);
       return { ...token, fromCache: false };
     } finally {
-      if (held.owned) unlinkQuietly(lock);
+      if (held.owned) unlinkQuietly(this.io, lock);
     }
   }
 
   private async read(file: string, key: string): Promise<{ token: FetchedToken; fetchedAt: Date; expiresAt: Date } | undefined> {
     let text: string;
     try {
-      text = fs.readFileSync(file, "utf8");
+      text = this.io.readFileSync(file, "utf8");
     } catch {
       return undefined;
     }
@@ -176,6 +172,7 @@ class DiskTokenCache implements TokenStore {
 
   /** Atomic replace: temporary file (0600) → fsync → rename → fsync the directory. */
   private async write(file: string, key: string, token: FetchedToken): Promise<void> {
+    const { io } = this;
     const entry: Entry = {
       version: CACHE_FORMAT_VERSION,
       key,
@@ -186,136 +183,34 @@ class DiskTokenCache implements TokenStore {
     };
     const tmp = `${file}.${this.o.pid}.${this.o.now().getTime().toString(36)}.tmp`;
     try {
-      const fd = fs.openSync(tmp, "wx", 0o600);
+      const fd = io.openSync(tmp, "wx", 0o600);
       try {
-        fs.writeFileSync(fd, JSON.stringify(entry));
-        fs.fsyncSync(fd);
+        io.writeFileSync(fd, JSON.stringify(entry));
+        io.fsyncSync(fd);
       } finally {
-        fs.closeSync(fd);
+        io.closeSync(fd);
       }
-      await renameWithRetries(tmp, file, this.o.windowsIcacls !== undefined);
+      await renameWithRetries(tmp, file, this.lockCtx.windows, (a, b) => io.renameSync(a, b), this.lockCtx.setTimer);
       this.o.log.debug("cache write", { file: path.basename(file), expiresAt: entry.expiresAt });
       // Windows has no directory fsync (NTFS journals the rename itself) and refuses to open a directory as a file.
       if (!this.o.windowsIcacls) {
-        const dfd = fs.openSync(this.o.dir, "r");
+        const dfd = io.openSync(this.o.dir, "r");
         try {
-          fs.fsyncSync(dfd);
+          io.fsyncSync(dfd);
         } catch {
           // some file systems refuse fsync on a directory; the rename is still atomic
         } finally {
-          fs.closeSync(dfd);
+          io.closeSync(dfd);
         }
       }
     } catch (err) {
-      unlinkQuietly(tmp);
+      unlinkQuietly(io, tmp);
       if (!this.warnedWrite) {
         this.warnedWrite = true;
         this.o.log.warn(`could not write the token cache (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); answering without caching`);
       }
     }
   }
-
-  /**
-   * Take the entry's lock, or wait while another live process holds it and use what it wrote.
-   * A lock whose holder is dead (SIGKILLed) or that is older than LOCK_STALE_MS is broken.
-   * After `lockWaitMs` we stop waiting and fetch ourselves: a slow neighbour must not fail us.
-   */
-  private async acquire(lock: string, file: string, key: string): Promise<{ owned: boolean; fresh?: FetchedToken }> {
-    const { isAlive, pid } = this.o;
-    const now = () => this.o.now().getTime();
-    const deadline = now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
-    let watcher: FSWatcher | undefined;
-    let wake: (() => void) | undefined;
-    try {
-      for (;;) {
-        let held: boolean;
-        try {
-          held = takeLock(lock, pid, now());
-        } catch (err) {
-          // On Windows a lock being deleted while someone still has it open is "delete pending":
-          // creating it again fails with EPERM/EACCES/EBUSY for a moment. That is "held", not "cannot lock".
-          if (!(this.o.windowsIcacls && isSharingError((err as NodeJS.ErrnoException).code))) return { owned: false }; // cannot lock here: fetch without it
-          held = false;
-        }
-        if (held) {
-          // Someone may have refreshed between our read and our lock.
-          const again = await this.read(file, key);
-          if (again && isFresh(again.fetchedAt, again.expiresAt, this.o.now())) {
-            unlinkQuietly(lock);
-            return { owned: false, fresh: again.token };
-          }
-          return { owned: true };
-        }
-        if (lockIsStale(lock, isAlive, now())) {
-          this.o.log.debug("cache lock: breaking a dead run's lock", { lock: path.basename(lock) });
-          unlinkQuietly(lock);
-          continue;
-        }
-        const done = await this.read(file, key);
-        if (done && isFresh(done.fetchedAt, done.expiresAt, this.o.now())) return { owned: false, fresh: done.token };
-        if (now() > deadline || this.o.signal.aborted) return { owned: false };
-        // Sleep until the directory changes (the holder renames the entry in, then removes the lock) or the poll interval passes.
-        if (!watcher) {
-          try {
-            watcher = watch(this.o.dir, { persistent: false }, () => wake?.());
-            watcher.on("error", () => undefined);
-          } catch {
-            watcher = undefined;
-          }
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, LOCK_POLL_MS + Math.floor(this.o.random() * 50));
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-    } finally {
-      watcher?.close();
-    }
-  }
-}
-
-/**
- * Create `lock` exclusively with our pid in it. True when we hold it, false when it exists (another
- * run's); other errors (read-only directory…) are thrown. `cache clear` takes the same locks.
- */
-export function takeLock(lock: string, pid: number, nowMs: number): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(lock, "wx", 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
-  }
-  try {
-    fs.writeFileSync(fd, JSON.stringify({ pid, at: nowMs }));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return true;
-}
-
-/** A lock whose holder died, older than LOCK_STALE_MS, or unreadable garbage: safe to break. */
-export function lockIsStale(lock: string, isAlive: (pid: number) => boolean, nowMs: number): boolean {
-  try {
-    const text = fs.readFileSync(lock, "utf8");
-    const age = nowMs - fs.statSync(lock).mtimeMs;
-    if (age > LOCK_STALE_MS) return true;
-    if (text.length === 0) return age > 1000; // holder is between create and write
-    const { pid } = JSON.parse(text) as { pid?: number };
-    return typeof pid === "number" && !isAlive(pid);
-  } catch (err) {
-    // Gone already (released) is not stale; unreadable garbage is.
-    return (err as NodeJS.ErrnoException).code !== "ENOENT";
-  }
-}
-
-/** Errors Windows gives while another process has the file open (or antivirus scans it). */
-function isSharingError(code: string | undefined): boolean {
-  return code === "EPERM" || code === "EACCES" || code === "EBUSY";
 }
 
 /** Replace attempts and the pause before each retry: ~0.3 s in all, well inside a run's budget. */
@@ -327,7 +222,13 @@ const RENAME_RETRY_MS = [10, 20, 40, 80, 150];
  * short; when it does not close, the caller skips this write (the cache is an optimisation).
  * Never retried on POSIX, where rename replaces open files.
  */
-export async function renameWithRetries(tmp: string, file: string, windows: boolean, rename: (a: string, b: string) => void = fs.renameSync): Promise<void> {
+export async function renameWithRetries(
+  tmp: string,
+  file: string,
+  windows: boolean,
+  rename: (a: string, b: string) => void = fs.renameSync,
+  setTimer: SetTimer = realTimer,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       rename(tmp, file);
@@ -335,7 +236,7 @@ export async function renameWithRetries(tmp: string, file: string, windows: bool
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (!windows || !isSharingError(code) || attempt >= RENAME_RETRY_MS.length) throw err;
-      await new Promise((resolve) => setTimeout(resolve, RENAME_RETRY_MS[attempt]));
+      await new Promise<void>((resolve) => setTimer(RENAME_RETRY_MS[attempt]!, resolve));
     }
   }
 }
@@ -347,10 +248,10 @@ export async function renameWithRetries(tmp: string, file: string, windows: bool
  * so no token is ever written into a readable directory, even by a concurrent first run.
  * SIDs, not names: names are localised. Throws when icacls fails: then no cache rather than a readable one.
  */
-async function createWindowsCacheDir(dir: string, icacls: string, pid: number): Promise<void> {
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
+async function createWindowsCacheDir(io: CacheFs, dir: string, icacls: string, pid: number): Promise<void> {
+  io.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = `${dir}.${pid}.tmp`;
-  fs.mkdirSync(tmp);
+  io.mkdirSync(tmp);
   try {
     const { spawnSync } = await import("node:child_process");
     const r = spawnSync(icacls, [tmp, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"], {
@@ -360,19 +261,11 @@ async function createWindowsCacheDir(dir: string, icacls: string, pid: number): 
     });
     if (r.status !== 0) throw Object.assign(new Error(`icacls exited ${r.status ?? r.error?.message}`), { code: "EACL" });
     try {
-      fs.renameSync(tmp, dir);
+      io.renameSync(tmp, dir);
     } catch (err) {
-      if (!fs.existsSync(dir)) throw err; // a concurrent first run won: use its directory
+      if (!io.existsSync(dir)) throw err; // a concurrent first run won: use its directory
     }
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    fs.unlinkSync(path);
-  } catch {
-    // already gone
+    io.rmSync(tmp, { recursive: true, force: true });
   }
 }

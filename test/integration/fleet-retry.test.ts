@@ -1,6 +1,6 @@
 // The retry policy, judged where it matters: a scaled-down fleet scale-out in the simulation of
-// `npm run bench:fleet` (virtual clock; our real provide() and withRetries with the production
-// policy). Fails when the policy regresses: throttled retries no longer jittered, throttling given
+// `npm run bench:fleet` (virtual clock; our real provide(), withRetries with the production policy
+// and the real token cache on an in-memory file system per node). Fails when the policy regresses: throttled retries no longer jittered, throttling given
 // up after a few attempts, a deadline shorter than the kubelet allows, or a lock wait that makes
 // waiters call ECR in parallel.
 
