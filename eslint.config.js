@@ -13,7 +13,27 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: "readonly", Buffer: "readonly", console: "readonly", URL: "readonly", __dirname: "readonly", require: "readonly", module: "writable", setTimeout: "readonly", clearTimeout: "readonly", AbortController: "readonly", AbortSignal: "readonly", performance: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", setImmediate: "readonly", NodeJS: "readonly", structuredClone: "readonly" } },
+    languageOptions: {
+      globals: {
+        process: "readonly",
+        Buffer: "readonly",
+        console: "readonly",
+        URL: "readonly",
+        __dirname: "readonly",
+        require: "readonly",
+        module: "writable",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        AbortController: "readonly",
+        AbortSignal: "readonly",
+        performance: "readonly",
+        TextEncoder: "readonly",
+        TextDecoder: "readonly",
+        setImmediate: "readonly",
+        NodeJS: "readonly",
+        structuredClone: "readonly",
+      },
+    },
     rules: {
       // `any` is confined to SDK middleware and parsed JSON; every use is visible in review.
       "@typescript-eslint/no-explicit-any": "off",

@@ -9,10 +9,7 @@
 // docs/build-and-release.md.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync,
-  statSync, utimesSync, writeFileSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -56,13 +53,24 @@ const ALL_TARGETS = Object.keys(ARCHES);
 const TARGETS = opts.targets
   ? opts.targets.split(",").map((t) => {
       const arch = ALL_TARGETS.find((a) => `linux-${goArch(a)}` === t.trim());
-      if (!arch) { console.error(`release: unknown target ${t}; known: ${ALL_TARGETS.map((a) => `linux-${goArch(a)}`).join(", ")}`); process.exit(2); }
+      if (!arch) {
+        console.error(`release: unknown target ${t}; known: ${ALL_TARGETS.map((a) => `linux-${goArch(a)}`).join(", ")}`);
+        process.exit(2);
+      }
       return arch;
     })
   : ALL_TARGETS;
 const warned = new Set();
-const warnOnce = (msg) => { if (!warned.has(msg)) { warned.add(msg); console.warn(`release: ${msg}`); } };
-const fail = (msg) => { console.error(`release: ${msg}`); process.exit(1); };
+const warnOnce = (msg) => {
+  if (!warned.has(msg)) {
+    warned.add(msg);
+    console.warn(`release: ${msg}`);
+  }
+};
+const fail = (msg) => {
+  console.error(`release: ${msg}`);
+  process.exit(1);
+};
 const sha256 = (f) => createHash("sha256").update(readFileSync(f)).digest("hex");
 
 function sourceDateEpoch() {
@@ -100,7 +108,10 @@ function put(src, dest, mode) {
 function normalise(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) { normalise(p); chmodSync(p, 0o755); }
+    if (e.isDirectory()) {
+      normalise(p);
+      chmodSync(p, 0o755);
+    }
     if (!lstatSync(p).isSymbolicLink()) utimesSync(p, EPOCH, EPOCH);
   }
   chmodSync(dir, 0o755);
@@ -139,14 +150,21 @@ async function tarball(arch, out, stage) {
   writeFileSync(join(dir, DIST_FILES.sums), `${sums.join("\n")}\n`);
   normalise(dirname(dir));
   const file = join(out, ARTIFACTS.tarball(VERSION, arch));
-  await sh(`tar --sort=name --format=gnu --mtime=@${EPOCH} --owner=0 --group=0 --numeric-owner ` +
-    `-C ${q(dirname(dir))} -cf - ${q(top)} | gzip -n -6 > ${q(file)}`);
+  await sh(
+    `tar --sort=name --format=gnu --mtime=@${EPOCH} --owner=0 --group=0 --numeric-owner ` + `-C ${q(dirname(dir))} -cf - ${q(top)} | gzip -n -6 > ${q(file)}`,
+  );
   return file;
 }
 
 function installedSizeKiB(dir) {
   let bytes = 0;
-  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else bytes += statSync(p).size; } };
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else bytes += statSync(p).size;
+    }
+  };
   walk(dir);
   return Math.ceil(bytes / 1024);
 }
@@ -158,7 +176,8 @@ function maintainer() {
     try {
       const m = debMaintainer();
       maintainerField = m.value;
-      if (m.from !== "environment") console.error(`release: .deb Maintainer: ${m.value}, the build account (set DEBFULLNAME and DEBEMAIL to name who publishes the packages)`);
+      if (m.from !== "environment")
+        console.error(`release: .deb Maintainer: ${m.value}, the build account (set DEBFULLNAME and DEBEMAIL to name who publishes the packages)`);
     } catch (e) {
       fail(e.message);
     }
@@ -216,7 +235,10 @@ async function deb(arch, out, stage) {
   const doc = join(root, "usr", "share", "doc", NAME);
   put(join(ROOT, "LICENSE"), join(doc, "copyright"), 0o644);
   const changelog = join(stage, `changelog-${arch}`);
-  writeFileSync(changelog, `${NAME} (${VERSION}) stable; urgency=medium\n\n  * Release ${VERSION}; changes: README.md.\n\n -- ${maintainer()}  ${changelogDate()}\n`);
+  writeFileSync(
+    changelog,
+    `${NAME} (${VERSION}) stable; urgency=medium\n\n  * Release ${VERSION}; changes: README.md.\n\n -- ${maintainer()}  ${changelogDate()}\n`,
+  );
   await sh(`gzip -n -9 -c ${q(changelog)} > ${q(join(doc, "changelog.Debian.gz"))}`);
   chmodSync(join(doc, "changelog.Debian.gz"), 0o644);
   put(join(tmp, DIST_FILES.notices), join(doc, DIST_FILES.notices), 0o644);
@@ -232,22 +254,27 @@ async function deb(arch, out, stage) {
   walk(root);
   mkdirSync(join(root, "DEBIAN"), { recursive: true });
   writeFileSync(join(root, "DEBIAN", "md5sums"), `${md5.join("\n")}\n`);
-  writeFileSync(join(root, "DEBIAN", "control"), [
-    `Package: ${NAME}`,
-    `Version: ${VERSION}`,
-    `Architecture: ${debArch}`,
-    `Maintainer: ${maintainer()}`,
-    `Installed-Size: ${installedSizeKiB(root)}`,
-    // Official Node 24 builds: glibc >= 2.28, libstdc++ GLIBCXX_3.4.21 (GCC 5), libgcc_s.
-    "Depends: libc6 (>= 2.28), libstdc++6 (>= 5), libgcc-s1 | libgcc1",
-    "Section: admin",
-    "Priority: optional",
-    `Description: ${PKG.description.split(":")[0]}`,
-    ...wrap(PKG.description),
-    " .",
-    ...wrap(`Installs ${DEB_BIN_DIR}/${NAME}. To wire the kubelet, run sh ${DEB_SHARE_DIR}/node-config/install.sh --distro auto: it links the kit path to this executable, so an upgrade of this package updates what the kubelet runs; removing the package undoes that wiring first.`),
-    "",
-  ].join("\n"));
+  writeFileSync(
+    join(root, "DEBIAN", "control"),
+    [
+      `Package: ${NAME}`,
+      `Version: ${VERSION}`,
+      `Architecture: ${debArch}`,
+      `Maintainer: ${maintainer()}`,
+      `Installed-Size: ${installedSizeKiB(root)}`,
+      // Official Node 24 builds: glibc >= 2.28, libstdc++ GLIBCXX_3.4.21 (GCC 5), libgcc_s.
+      "Depends: libc6 (>= 2.28), libstdc++6 (>= 5), libgcc-s1 | libgcc1",
+      "Section: admin",
+      "Priority: optional",
+      `Description: ${PKG.description.split(":")[0]}`,
+      ...wrap(PKG.description),
+      " .",
+      ...wrap(
+        `Installs ${DEB_BIN_DIR}/${NAME}. To wire the kubelet, run sh ${DEB_SHARE_DIR}/node-config/install.sh --distro auto: it links the kit path to this executable, so an upgrade of this package updates what the kubelet runs; removing the package undoes that wiring first.`,
+      ),
+      "",
+    ].join("\n"),
+  );
   writeFileSync(join(root, "DEBIAN", "prerm"), PRERM);
   writeFileSync(join(root, "DEBIAN", "postrm"), POSTRM);
   chmodSync(join(root, "DEBIAN", "control"), 0o644);
@@ -291,14 +318,23 @@ async function zipball(target, out, stage) {
   for (const f of ["LICENSE", "README.md"]) put(join(ROOT, f), join(dir, f), 0o644);
   put(join(DIST, DIST_FILES.notices), join(dir, DIST_FILES.notices), 0o644);
   const files = [];
-  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else files.push(relative(dir, p)); } };
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.push(relative(dir, p));
+    }
+  };
   walk(dir);
   files.sort();
   // Get-FileHash / certutil on the node, or sha256sum -c after unzip.
   writeFileSync(join(dir, "SHA256SUMS"), files.map((f) => `${sha256(join(dir, f))}  ${f}`).join("\n") + "\n");
   normalise(dirname(dir));
   const file = join(out, `${top}.zip`);
-  const list = ["SHA256SUMS", ...files].sort().map((f) => `${top}/${f}`).join("\n");
+  const list = ["SHA256SUMS", ...files]
+    .sort()
+    .map((f) => `${top}/${f}`)
+    .join("\n");
   await sh(`cd ${q(dirname(dir))} && printf '%s\\n' ${q(list)} | zip -q -X -D -6 ${q(file)} -@`, { TZ: "UTC" });
   return file;
 }
@@ -315,10 +351,14 @@ function windowsUrlLayout(target, out) {
 async function release(out) {
   const info = INFO;
   const missing = TARGETS.filter((a) => !info.targets.includes(a));
-  if (missing.length) fail(`dist/ has no ${missing.map((a) => `linux-${goArch(a)}`).join(", ")} build${info.hostOnly ? " (built with --host-only)" : ""}; a release needs every target (or pass --targets)`);
+  if (missing.length)
+    fail(
+      `dist/ has no ${missing.map((a) => `linux-${goArch(a)}`).join(", ")} build${info.hostOnly ? " (built with --host-only)" : ""}; a release needs every target (or pass --targets)`,
+    );
   if (!opts.dist && info.version !== PKG.version) fail(`dist/ holds ${info.version}, package.json says ${PKG.version}`);
   if (!info.useCodeCache) fail("dist/ was built with --no-code-cache; releases use the code cache");
-  if (!WINDOWS.every((t) => info.windowsTargets?.includes(t))) fail("dist/ was built with --host-only or --skip-windows; a release needs the Windows executable");
+  if (!WINDOWS.every((t) => info.windowsTargets?.includes(t)))
+    fail("dist/ was built with --host-only or --skip-windows; a release needs the Windows executable");
   const check = spawnSync("sha256sum", ["--check", "--quiet", DIST_FILES.sums], { cwd: DIST, encoding: "utf8" });
   if (check.status !== 0) fail(`dist/SHA256SUMS does not match dist/: ${check.stdout}${check.stderr}`);
 
@@ -353,6 +393,9 @@ if (opts["verify-reproducible"]) {
   const again = await release(other);
   rmSync(other, { recursive: true, force: true });
   const diff = lines.filter((l, i) => l !== again[i]);
-  if (diff.length) { console.error(`release: NOT reproducible:\n${diff.join("\n")}`); process.exit(1); }
+  if (diff.length) {
+    console.error(`release: NOT reproducible:\n${diff.join("\n")}`);
+    process.exit(1);
+  }
   console.log("release: verify-reproducible: second packaging is byte-identical");
 }

@@ -82,14 +82,18 @@ export function mapAwsError(err: unknown, what: string, hint: string, signal?: A
   }
   if (CREDENTIAL_ERRORS.has(name) || status === 401 || status === 403) {
     // AWS reports a skewed clock as a signature problem; say what to check.
-    const clock = /signature expired|clock|skew|not yet current/i.test(msg) || name === "InvalidSignatureException" ? "; if the node clock is off, fix NTP" : "";
+    const clock =
+      /signature expired|clock|skew|not yet current/i.test(msg) || name === "InvalidSignatureException" ? "; if the node clock is off, fix NTP" : "";
     return new CredentialsError("access_denied", `${what} was refused: ${detail}; ${hint}${clock}`, { cause: err });
   }
   if (THROTTLING.has(name) || status === 429) {
     return new UpstreamError("throttled", `${what} was throttled (${name || `HTTP ${status}`}); ${hint}`, { cause: err, retryable: true });
   }
   if ((status !== undefined && status >= 500) || e.$fault === "server") {
-    return new UpstreamError("upstream_5xx", unparsable ? `${what} failed: ${detail}` : `${what} failed with HTTP ${status ?? "5xx"} ${detail}`, { cause: err, retryable: true });
+    return new UpstreamError("upstream_5xx", unparsable ? `${what} failed: ${detail}` : `${what} failed with HTTP ${status ?? "5xx"} ${detail}`, {
+      cause: err,
+      retryable: true,
+    });
   }
   const code = e.code ?? (e.cause as SdkLikeError | undefined)?.code;
   if (name === "TimeoutError" || (code !== undefined && NETWORK_CODES.has(code))) {
@@ -104,10 +108,15 @@ export function mapAwsError(err: unknown, what: string, hint: string, signal?: A
   }
   if (status !== undefined && status < 300) {
     // The SDK could not read a 2xx answer (truncated or not JSON): a broken upstream or proxy.
-    return new UpstreamError("bad_response", `${what} returned an unreadable answer (HTTP ${status}); check proxies between this node and AWS`, { cause: err, retryable: true });
+    return new UpstreamError("bad_response", `${what} returned an unreadable answer (HTTP ${status}); check proxies between this node and AWS`, {
+      cause: err,
+      retryable: true,
+    });
   }
   if (status !== undefined) {
-    return new UpstreamError("upstream_4xx", unparsable ? `${what} failed: ${detail}; ${hint}` : `${what} failed with HTTP ${status} ${detail}; ${hint}`, { cause: err });
+    return new UpstreamError("upstream_4xx", unparsable ? `${what} failed: ${detail}; ${hint}` : `${what} failed with HTTP ${status} ${detail}; ${hint}`, {
+      cause: err,
+    });
   }
   return new UpstreamError("upstream", `${what} failed: ${detail}; ${hint}`, { cause: err });
 }

@@ -28,7 +28,12 @@ async function load(): Promise<Lazy> {
   // require, not import(): the start-up bundle is CommonJS, and import() of a built-in loads the ESM loader (12 more built-ins).
   const { isSea, getAsset } = require("node:sea") as typeof import("node:sea");
   const vm = require("node:vm") as typeof import("node:vm");
-  const code = isSea() ? (getAsset(__LAZY_ASSET__, "utf8") as string) : (require("node:fs") as typeof import("node:fs")).readFileSync((require("node:path") as typeof import("node:path")).join(__dirname, __LAZY_ASSET__), "utf8");
+  const code = isSea()
+    ? (getAsset(__LAZY_ASSET__, "utf8") as string)
+    : (require("node:fs") as typeof import("node:fs")).readFileSync(
+        (require("node:path") as typeof import("node:path")).join(__dirname, __LAZY_ASSET__),
+        "utf8",
+      );
   let cachedData: Buffer | undefined;
   if (isSea()) {
     try {

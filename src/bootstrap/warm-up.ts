@@ -40,7 +40,10 @@ async function main(lazyFile: string, outFile: string): Promise<void> {
   const log = createLogger({ level: "silent", format: "text", write: () => {}, now: () => new Date(0) });
   const fetch = lazy.wireTokenFetcher({ config, log, now: () => new Date(0), signal: new AbortController().signal, version: "warm-up" });
   try {
-    await fetch({ kind: "private", partition: "aws", region: "us-east-1", account: "123456789012", fips: false, dualstack: false }, { source: "default-chain", description: "", identity: "" });
+    await fetch(
+      { kind: "private", partition: "aws", region: "us-east-1", account: "123456789012", fips: false, dualstack: false },
+      { source: "default-chain", description: "", identity: "" },
+    );
   } finally {
     ecr.close();
   }

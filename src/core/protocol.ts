@@ -60,7 +60,10 @@ export function decodeRequest(bytes: Uint8Array | string): CredentialProviderReq
     );
   }
   if (kind === undefined) {
-    throw new InputError("missing_kind", `the request has no "kind"; the kubelet sends {"kind":"CredentialProviderRequest","apiVersion":"${apiVersion}","image":…}`);
+    throw new InputError(
+      "missing_kind",
+      `the request has no "kind"; the kubelet sends {"kind":"CredentialProviderRequest","apiVersion":"${apiVersion}","image":…}`,
+    );
   }
   if (kind !== "CredentialProviderRequest") {
     throw new InputError("bad_kind", `kind must be CredentialProviderRequest, got ${JSON.stringify(String(kind).slice(0, 80))}`);

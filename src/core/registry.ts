@@ -109,17 +109,21 @@ export function parseAliases(entries: readonly string[]): AliasMap {
   for (const entry of entries) {
     const eq = entry.indexOf("=");
     const from = eq === -1 ? "" : entry.slice(0, eq).trim();
-    const to = eq === -1 ? "" : entry.slice(eq + 1).trim().replace(/^https?:\/\//i, "").replace(/\/+$/, "");
+    const to =
+      eq === -1
+        ? ""
+        : entry
+            .slice(eq + 1)
+            .trim()
+            .replace(/^https?:\/\//i, "")
+            .replace(/\/+$/, "");
     const src = parseRegistry(from);
     const dst = parseRegistry(to);
     if (!src || !dst) {
       throw new ConfigError("bad_registry_alias", `registry alias "${entry}" is not HOST[:PORT]=ECR_REGISTRY`);
     }
     if (!classifyHost(dst.host)) {
-      throw new ConfigError(
-        "bad_registry_alias",
-        `registry alias "${entry}": target "${to}" is not an Amazon ECR registry host`,
-      );
+      throw new ConfigError("bad_registry_alias", `registry alias "${entry}": target "${to}" is not an Amazon ECR registry host`);
     }
     out.set(aliasKey(src.host, src.port), dst.host);
   }
@@ -136,10 +140,7 @@ export function classifyImage(image: string, aliases: AliasMap = new Map()): Cla
   const registry = registryOf(image);
   const parsed = parseRegistry(registry);
   if (!parsed) {
-    throw new InputError(
-      "not_ecr",
-      `registry ${JSON.stringify(truncate(registry))} is not a valid host[:port]; refusing to fetch an ECR token for it`,
-    );
+    throw new InputError("not_ecr", `registry ${JSON.stringify(truncate(registry))} is not a valid host[:port]; refusing to fetch an ECR token for it`);
   }
   const alias = aliases.get(aliasKey(parsed.host, parsed.port));
   if (alias !== undefined) {

@@ -28,7 +28,14 @@ export function pluginArgsFindings(provider: CredentialProvider): Finding[] {
     parseAliases(readConfig(provider.args, Object.fromEntries(provider.env.map((e) => [e.name, e.value]))).registryAliases);
     return [{ status: "ok", check: "plugin-args", message: `${provider.name}: args and env accepted by the plugin` }];
   } catch (err) {
-    return [{ status: "fail", check: "plugin-args", message: `${provider.name}: ${err instanceof Error ? err.message : String(err)}`, fix: "see ecr-credential-provider --help" }];
+    return [
+      {
+        status: "fail",
+        check: "plugin-args",
+        message: `${provider.name}: ${err instanceof Error ? err.message : String(err)}`,
+        fix: "see ecr-credential-provider --help",
+      },
+    ];
   }
 }
 
@@ -50,7 +57,10 @@ export function configFindings(loaded: LoadedConfig): Finding[] {
     status: "fail" as const,
     check: "config",
     message: i.message,
-    fix: i.kind === "decode" && /number into Go struct field .*Duration/.test(i.message) ? 'quote the duration: defaultCacheDuration: "12h"' : "the kubelet refuses to start with this config; fix the field named",
+    fix:
+      i.kind === "decode" && /number into Go struct field .*Duration/.test(i.message)
+        ? 'quote the duration: defaultCacheDuration: "12h"'
+        : "the kubelet refuses to start with this config; fix the field named",
   }));
 }
 
@@ -69,7 +79,13 @@ export async function binaryFindings(fs: DoctorFs, at: (p: string) => string, bi
     try {
       const st = await fs.stat(at(path));
       if (!st.isFile()) out.push({ status: "fail", check: "provider-binary", message: `${path} is not a regular file` });
-      else if (!isExecutable(st.mode)) out.push({ status: "fail", check: "provider-binary", message: `${path} is not executable (mode ${(st.mode & 0o7777).toString(8)})`, fix: `chmod 0755 ${path}` });
+      else if (!isExecutable(st.mode))
+        out.push({
+          status: "fail",
+          check: "provider-binary",
+          message: `${path} is not executable (mode ${(st.mode & 0o7777).toString(8)})`,
+          fix: `chmod 0755 ${path}`,
+        });
       else out.push({ status: "ok", check: "provider-binary", message: `${path} exists and is executable` });
     } catch {
       out.push({
@@ -87,7 +103,8 @@ export async function binaryFindings(fs: DoctorFs, at: (p: string) => string, bi
 export function nameFindings(executablePath: string, providers: CredentialProvider[], windows = false): Finding[] {
   const base = executablePath.split(windows ? /[\\/]/ : "/").pop() ?? executablePath;
   // Windows: the kubelet (>= 1.30) finds `<name>.exe` for a provider named `<name>`.
-  if (providers.some((p) => p.name === base || (windows && `${p.name}.exe`.toLowerCase() === base.toLowerCase()))) return [{ status: "ok", check: "provider-name", message: `provider ${JSON.stringify(base)} matches this executable's file name` }];
+  if (providers.some((p) => p.name === base || (windows && `${p.name}.exe`.toLowerCase() === base.toLowerCase())))
+    return [{ status: "ok", check: "provider-name", message: `provider ${JSON.stringify(base)} matches this executable's file name` }];
   return [
     {
       status: "fail",
@@ -105,7 +122,12 @@ export function matchFindings(ours: CredentialProvider, all: CredentialProvider[
   const out: Finding[] = [];
   for (const m of ours.matchImages) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(m)) {
-      out.push({ status: "fail", check: "match-images", message: `${JSON.stringify(m)} has a scheme; the kubelet prefixes https:// itself, so it never matches`, fix: `write ${JSON.stringify(m.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ""))}` });
+      out.push({
+        status: "fail",
+        check: "match-images",
+        message: `${JSON.stringify(m)} has a scheme; the kubelet prefixes https:// itself, so it never matches`,
+        fix: `write ${JSON.stringify(m.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ""))}`,
+      });
     } else if (/\/.*[*?]/.test(m)) {
       out.push({ status: "warn", check: "match-images", message: `${JSON.stringify(m)}: globs in the path are literal; only host labels take "*"` });
     } else if (m !== m.toLowerCase()) {
@@ -113,8 +135,17 @@ export function matchFindings(ours: CredentialProvider, all: CredentialProvider[
       // upper-case image names); a mistake when it is the only form.
       out.push(
         ours.matchImages.includes(m.toLowerCase())
-          ? { status: "ok", check: "match-images", message: `${JSON.stringify(m)} adds the upper-case spelling of ${JSON.stringify(m.toLowerCase())} (matching is case-sensitive)` }
-          : { status: "warn", check: "match-images", message: `${JSON.stringify(m)}: matching is case-sensitive; images are normally lower-case`, fix: `also list ${JSON.stringify(m.toLowerCase())}` },
+          ? {
+              status: "ok",
+              check: "match-images",
+              message: `${JSON.stringify(m)} adds the upper-case spelling of ${JSON.stringify(m.toLowerCase())} (matching is case-sensitive)`,
+            }
+          : {
+              status: "warn",
+              check: "match-images",
+              message: `${JSON.stringify(m)}: matching is case-sensitive; images are normally lower-case`,
+              fix: `also list ${JSON.stringify(m.toLowerCase())}`,
+            },
       );
     }
     const host = m.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split("/")[0]!;
@@ -124,27 +155,39 @@ export function matchFindings(ours: CredentialProvider, all: CredentialProvider[
       out.push(
         aliased
           ? { status: "ok", check: "registry-alias", message: `${host} is mapped by --registry-alias` }
-          : { status: "warn", check: "registry-alias", message: `${host} is not an ECR host and has no --registry-alias; the plugin will refuse its images`, fix: `add --registry-alias=${host}=<account>.dkr.ecr.<region>.amazonaws.com to args` },
+          : {
+              status: "warn",
+              check: "registry-alias",
+              message: `${host} is not an ECR host and has no --registry-alias; the plugin will refuse its images`,
+              fix: `add --registry-alias=${host}=<account>.dkr.ecr.<region>.amazonaws.com to args`,
+            },
       );
     }
   }
-  if (image !== undefined) {
-    const name = normalizeImageName(image);
-    if (name === undefined) {
-      out.push({ status: "fail", check: "match-images", message: `${JSON.stringify(image)} is not a valid image reference; the kubelet never asks a provider for it` });
-    } else if (ours.matchImages.some((m) => imageMatches(m, name))) {
-      out.push({ status: "ok", check: "match-images", message: `${name} is matched by provider ${JSON.stringify(ours.name)}` });
-    } else {
-      const other = all.find((p) => p !== ours && p.matchImages.some((m) => imageMatches(m, name)));
-      out.push({
-        status: "fail",
-        check: "match-images",
-        message: `${name} is not matched by provider ${JSON.stringify(ours.name)}${other ? ` (only by ${JSON.stringify(other.name)})` : ""}; the kubelet will not run it for this image`,
-        fix: "add a matchImages pattern with the same number of host labels and the same port",
-      });
-    }
-  }
+  if (image !== undefined) out.push(imageCoverage(ours, all, image));
   return out;
+}
+
+/** `--image`: whether the kubelet would run our provider for that image. */
+function imageCoverage(ours: CredentialProvider, all: CredentialProvider[], image: string): Finding {
+  const name = normalizeImageName(image);
+  if (name === undefined) {
+    return {
+      status: "fail",
+      check: "match-images",
+      message: `${JSON.stringify(image)} is not a valid image reference; the kubelet never asks a provider for it`,
+    };
+  }
+  if (ours.matchImages.some((m) => imageMatches(m, name))) {
+    return { status: "ok", check: "match-images", message: `${name} is matched by provider ${JSON.stringify(ours.name)}` };
+  }
+  const other = all.find((p) => p !== ours && p.matchImages.some((m) => imageMatches(m, name)));
+  return {
+    status: "fail",
+    check: "match-images",
+    message: `${name} is not matched by provider ${JSON.stringify(ours.name)}${other ? ` (only by ${JSON.stringify(other.name)})` : ""}; the kubelet will not run it for this image`,
+    fix: "add a matchImages pattern with the same number of host labels and the same port",
+  };
 }
 
 /** The `roles-anywhere-key` check: the private key named in args is 0600 (0400) and owned by root. */
@@ -153,11 +196,20 @@ export async function keyFileFindings(fs: DoctorFs, at: (p: string) => string, k
   try {
     const st = await fs.stat(at(keyPath));
     if ((st.mode & 0o077) !== 0 || st.uid !== 0) {
-      return [{ status: "fail", check: "roles-anywhere-key", message: `${keyPath} is mode ${(st.mode & 0o777).toString(8)} owner ${st.uid}; the private key must be readable by root only`, fix: `chown root:root ${keyPath} && chmod 0600 ${keyPath}` }];
+      return [
+        {
+          status: "fail",
+          check: "roles-anywhere-key",
+          message: `${keyPath} is mode ${(st.mode & 0o777).toString(8)} owner ${st.uid}; the private key must be readable by root only`,
+          fix: `chown root:root ${keyPath} && chmod 0600 ${keyPath}`,
+        },
+      ];
     }
     return [{ status: "ok", check: "roles-anywhere-key", message: `${keyPath} is root-only` }];
   } catch {
-    return [{ status: "fail", check: "roles-anywhere-key", message: `${keyPath} does not exist`, fix: "install the Roles Anywhere private key there (0600, root)" }];
+    return [
+      { status: "fail", check: "roles-anywhere-key", message: `${keyPath} does not exist`, fix: "install the Roles Anywhere private key there (0600, root)" },
+    ];
   }
 }
 
@@ -175,13 +227,23 @@ export async function cacheFindings(fs: DoctorFs, at: (p: string) => string, dir
   if (!st.isDirectory()) return [{ status: "fail", check, message: `${path} is not a directory`, fix: `rm ${path}` }];
   const out: Finding[] = [];
   if ((st.mode & 0o077) !== 0 || st.uid !== 0) {
-    out.push({ status: "fail", check, message: `${path} is mode ${(st.mode & 0o777).toString(8)} owner ${st.uid}; cached ECR tokens would be readable by others`, fix: `chown root:root ${path} && chmod 0700 ${path}` });
+    out.push({
+      status: "fail",
+      check,
+      message: `${path} is mode ${(st.mode & 0o777).toString(8)} owner ${st.uid}; cached ECR tokens would be readable by others`,
+      fix: `chown root:root ${path} && chmod 0700 ${path}`,
+    });
   }
   for (const name of await fs.readdir(at(path)).catch(() => [] as string[])) {
     const file = `${path}/${name}`;
     const fst = await fs.stat(at(file)).catch(() => undefined);
     if (fst && fst.isFile() && ((fst.mode & 0o077) !== 0 || fst.uid !== 0)) {
-      out.push({ status: "fail", check, message: `${file} is mode ${(fst.mode & 0o777).toString(8)} owner ${fst.uid}`, fix: `chown root:root ${file} && chmod 0600 ${file}` });
+      out.push({
+        status: "fail",
+        check,
+        message: `${file} is mode ${(fst.mode & 0o777).toString(8)} owner ${fst.uid}`,
+        fix: `chown root:root ${file} && chmod 0600 ${file}`,
+      });
     }
   }
   if (out.length === 0) out.push({ status: "ok", check, message: `${path} is 0700 root with 0600 root files` });
@@ -199,19 +261,34 @@ export async function awsFindings(probe: (image: string) => Promise<ProbeResult>
   const out: Finding[] = [];
   if (r.source) out.push({ status: "ok", check: "aws-credentials", message: `resolved from ${r.source}` });
   else if (!r.ok) {
-    out.push({ status: "fail", check: "aws-credentials", message: `${r.error?.code ?? "error"}: ${r.error?.message ?? "no credentials"}`, fix: "give the node an instance role, IRSA/Roles Anywhere args, or AWS_* env in the provider config" });
+    out.push({
+      status: "fail",
+      check: "aws-credentials",
+      message: `${r.error?.code ?? "error"}: ${r.error?.message ?? "no credentials"}`,
+      fix: "give the node an instance role, IRSA/Roles Anywhere args, or AWS_* env in the provider config",
+    });
   }
   if (r.ok) {
     const exp = r.expiresAt ? `, token expires ${r.expiresAt.toISOString()}` : "";
     out.push({ status: "ok", check: "ecr", message: `token for ${image}${r.region ? ` in ${r.region}` : ""}${r.endpoint ? ` via ${r.endpoint}` : ""}${exp}` });
   } else if (r.source) {
-    out.push({ status: "fail", check: "ecr", message: `${r.error?.code ?? "error"}: ${r.error?.message ?? "ECR refused"}`, fix: "allow ecr:GetAuthorizationToken (and the repository's pull actions) for this identity; check the endpoint is reachable" });
+    out.push({
+      status: "fail",
+      check: "ecr",
+      message: `${r.error?.code ?? "error"}: ${r.error?.message ?? "ECR refused"}`,
+      fix: "allow ecr:GetAuthorizationToken (and the repository's pull actions) for this identity; check the endpoint is reachable",
+    });
   }
   if (r.serverDate) {
     const skew = Math.abs(now().getTime() - r.serverDate.getTime());
     const secs = Math.round(skew / 1000);
     const status = skew > SKEW_FAIL_MS ? "fail" : skew > SKEW_WARN_MS ? "warn" : "ok";
-    out.push({ status, check: "clock-skew", message: `node clock is ${secs}s off AWS`, ...(status === "ok" ? {} : { fix: "enable time sync (chronyd / systemd-timesyncd)" }) });
+    out.push({
+      status,
+      check: "clock-skew",
+      message: `node clock is ${secs}s off AWS`,
+      ...(status === "ok" ? {} : { fix: "enable time sync (chronyd / systemd-timesyncd)" }),
+    });
   }
   return out;
 }

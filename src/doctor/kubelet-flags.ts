@@ -155,7 +155,8 @@ async function fromUnit(text: string, origin: string, readText: ReadText): Promi
     try {
       content = await readText(f.path);
     } catch {
-      if (!f.optional) notes.push({ status: "fail", message: `EnvironmentFile=${f.path} is missing and not optional`, fix: `create ${f.path} or prefix it with "-"` });
+      if (!f.optional)
+        notes.push({ status: "fail", message: `EnvironmentFile=${f.path} is missing and not optional`, fix: `create ${f.path} or prefix it with "-"` });
       continue;
     }
     for (const [k, v] of parseEnvFile(content)) fromFiles.set(k, { value: v, file: f.path });

@@ -25,7 +25,10 @@ export async function readKubeletCommandLine(fs: Pick<DoctorFs, "readdir" | "rea
     } catch {
       continue; // the process exited meanwhile
     }
-    const argv = Buffer.from(raw).toString("utf8").split("\0").filter((a) => a !== "");
+    const argv = Buffer.from(raw)
+      .toString("utf8")
+      .split("\0")
+      .filter((a) => a !== "");
     if (argv[0] && argv[0].split("/").pop() === "kubelet") return argv;
   }
   return undefined;
@@ -50,7 +53,7 @@ function runCommand(file: string, args: string[]): Promise<{ code: number; stdou
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: 10_000, encoding: "utf8" }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === "ENOENT") return reject(err);
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });

@@ -16,7 +16,12 @@ export type RunCheck = (args: string[], env: Record<string, string>) => Promise<
  * environment and flags the kubelet would give the plugin (the provider's `env` entries override
  * the inherited environment, as the kubelet does). Never returns the token: `check` prints none.
  */
-export async function probeImage(image: string, provider: ProbeProvider | undefined, env: Readonly<Record<string, string | undefined>>, runCheck: RunCheck): Promise<ProbeResult> {
+export async function probeImage(
+  image: string,
+  provider: ProbeProvider | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  runCheck: RunCheck,
+): Promise<ProbeResult> {
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
   for (const e of provider?.env ?? []) childEnv[e.name] = e.value;

@@ -29,7 +29,9 @@ describe("token cache", () => {
     const { env, dir } = cacheEnv();
     const before = fake.ecrCalls().length;
     const runs = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => runBinary({ env, stdin: request(`${String(100000000000 + (i % 5)).padStart(12, "0")}.dkr.ecr.eu-central-1.amazonaws.com/app-${i}`) })),
+      Array.from({ length: 20 }, (_, i) =>
+        runBinary({ env, stdin: request(`${String(100000000000 + (i % 5)).padStart(12, "0")}.dkr.ecr.eu-central-1.amazonaws.com/app-${i}`) }),
+      ),
     );
     for (const r of runs) assert.ok(kubeletAccepts({ stdout: r.stdout, exitCode: r.code ?? -1, configuredApiVersion: V1 }).accepted, r.stderr);
     assert.equal(fake.ecrCalls().length - before, 1);
@@ -53,11 +55,21 @@ describe("token cache", () => {
   test("two regions are two entries; a third run in either region is a hit", async () => {
     const { env } = cacheEnv();
     const before = fake.ecrCalls().length;
-    for (const img of ["111111111111.dkr.ecr.us-east-1.amazonaws.com/a", "111111111111.dkr.ecr.us-west-2.amazonaws.com/a", "222222222222.dkr.ecr.us-west-2.amazonaws.com/b"]) {
+    for (const img of [
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/a",
+      "111111111111.dkr.ecr.us-west-2.amazonaws.com/a",
+      "222222222222.dkr.ecr.us-west-2.amazonaws.com/b",
+    ]) {
       const r = await runBinary({ env, stdin: request(img) });
       assert.equal(r.code, 0, r.stderr);
     }
-    assert.deepEqual(fake.ecrCalls().slice(before).map((c) => c.region), ["us-east-1", "us-west-2"]);
+    assert.deepEqual(
+      fake
+        .ecrCalls()
+        .slice(before)
+        .map((c) => c.region),
+      ["us-east-1", "us-west-2"],
+    );
   });
 
   test("a run SIGKILLed while holding the lock does not block the next one, and a torn entry is ignored", async () => {
@@ -116,7 +128,10 @@ describe("token cache", () => {
   test("an unusable cache directory means one warning and a normal answer", async () => {
     const file = join(tempDir("cache-e2e-"), "file");
     writeFileSync(file, "");
-    const r = await runBinary({ env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: file }), stdin: request("123456789012.dkr.ecr.eu-west-3.amazonaws.com/x") });
+    const r = await runBinary({
+      env: fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: file }),
+      stdin: request("123456789012.dkr.ecr.eu-west-3.amazonaws.com/x"),
+    });
     assert.equal(r.code, 0);
     assert.equal(r.stderr.split("\n").filter((l) => /token cache disabled/.test(l)).length, 1);
   });
@@ -124,7 +139,8 @@ describe("token cache", () => {
   test("--no-cache writes nothing and calls ECR on every run", async () => {
     const { env, dir } = cacheEnv();
     const before = fake.ecrCalls().length;
-    for (let i = 0; i < 2; i++) assert.equal((await runBinary({ args: ["--no-cache"], env, stdin: request("123456789012.dkr.ecr.eu-west-3.amazonaws.com/x") })).code, 0);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await runBinary({ args: ["--no-cache"], env, stdin: request("123456789012.dkr.ecr.eu-west-3.amazonaws.com/x") })).code, 0);
     assert.equal(fake.ecrCalls().length - before, 2);
     assert.throws(() => readdirSync(dir));
   });

@@ -28,12 +28,18 @@ function env(extra: Record<string, string>): Record<string, string> {
 
 test("a profile whose credential_process prints credentials (the aws_signing_helper setup) signs the ECR call", async () => {
   const helper = join(dir, "helper.sh");
-  writeFileSync(helper, `#!/bin/sh\necho '{"Version":1,"AccessKeyId":"${TEST_CREDENTIALS.accessKeyId}","SecretAccessKey":"${TEST_CREDENTIALS.secretAccessKey}"}'\n`);
+  writeFileSync(
+    helper,
+    `#!/bin/sh\necho '{"Version":1,"AccessKeyId":"${TEST_CREDENTIALS.accessKeyId}","SecretAccessKey":"${TEST_CREDENTIALS.secretAccessKey}"}'\n`,
+  );
   chmodSync(helper, 0o755);
   const config = join(dir, "config");
   writeFileSync(config, `[profile ecr]\nregion = cn-northwest-1\ncredential_process = ${helper}\n`);
   const before = fake.ecrCalls().length;
-  const r = await runBinary({ env: env({ AWS_CONFIG_FILE: config, AWS_PROFILE: "ecr" }), stdin: request("123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app") });
+  const r = await runBinary({
+    env: env({ AWS_CONFIG_FILE: config, AWS_PROFILE: "ecr" }),
+    stdin: request("123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app"),
+  });
   assert.equal(r.code, 0, r.stderr);
   const call = fake.ecrCalls().slice(before)[0]!;
   assert.equal(call.accessKeyId, TEST_CREDENTIALS.accessKeyId);
@@ -61,7 +67,10 @@ test("AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE assumes the role through STS
 test("a profile that names no credentials and no IMDS: exit 4 naming the sources checked", async () => {
   const config = join(dir, "empty-config");
   writeFileSync(config, "[profile empty]\nregion = us-east-1\n");
-  const r = await runBinary({ env: env({ AWS_CONFIG_FILE: config, AWS_PROFILE: "empty" }), stdin: request("123456789012.dkr.ecr.us-east-1.amazonaws.com/app") });
+  const r = await runBinary({
+    env: env({ AWS_CONFIG_FILE: config, AWS_PROFILE: "empty" }),
+    stdin: request("123456789012.dkr.ecr.us-east-1.amazonaws.com/app"),
+  });
   assert.equal(r.code, 4, r.stderr);
   assert.equal(r.stdout, "");
   assert.match(r.stderr, /^ecr-credential-provider: no_credentials: /);

@@ -55,7 +55,10 @@ describe("doctor", () => {
   });
 
   test("--json gives one object with every check", async () => {
-    const r = await runBinary({ args: ["doctor", "--config", config(), "--bin-dir", binDir, "--kubelet-flags", "none", "--image", IMAGE, "--json"], env: bareEnv });
+    const r = await runBinary({
+      args: ["doctor", "--config", config(), "--bin-dir", binDir, "--kubelet-flags", "none", "--image", IMAGE, "--json"],
+      env: bareEnv,
+    });
     const out = JSON.parse(r.stdout);
     assert.equal(out.ok, true);
     assert.ok(out.checks.some((c: any) => c.check === "ecr" && c.status === "ok"));
@@ -73,14 +76,27 @@ describe("doctor", () => {
   });
 
   test("an image the config's matchImages do not cover fails the match-images check", async () => {
-    const r = await runBinary({ args: ["doctor", "--config", config(), "--bin-dir", binDir, "--kubelet-flags", "none", "--image", "registry.example.com/app", "--offline"], env: bareEnv });
+    const r = await runBinary({
+      args: ["doctor", "--config", config(), "--bin-dir", binDir, "--kubelet-flags", "none", "--image", "registry.example.com/app", "--offline"],
+      env: bareEnv,
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /^fail\s+match-images/m);
   });
 
   test("a registry alias in the provider's args is used by the probe", async () => {
     const r = await runBinary({
-      args: ["doctor", "--config", config(["--registry-alias=mirror.internal=123456789012.dkr.ecr.eu-west-1.amazonaws.com"]), "--bin-dir", binDir, "--kubelet-flags", "none", "--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x"],
+      args: [
+        "doctor",
+        "--config",
+        config(["--registry-alias=mirror.internal=123456789012.dkr.ecr.eu-west-1.amazonaws.com"]),
+        "--bin-dir",
+        binDir,
+        "--kubelet-flags",
+        "none",
+        "--image",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x",
+      ],
       env: bareEnv,
     });
     assert.equal(r.code, 0, r.stdout);

@@ -147,7 +147,10 @@ describe("install.sh keeps operator edits", () => {
     const r = install([...args, "--log-level", "info"]);
     assert.equal(r.status, 73, r.stdout + r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1);
-    assert.match(r.stderr, /config\.yaml was edited after install\.sh wrote it; kept it and changed nothing \(compare with: install\.sh --print-config; pass --force/);
+    assert.match(
+      r.stderr,
+      /config\.yaml was edited after install\.sh wrote it; kept it and changed nothing \(compare with: install\.sh --print-config; pass --force/,
+    );
     assert.deepEqual(snapshot(root), before);
     const plain = install(args);
     assert.equal(plain.status, 73, "the same config as installed would still overwrite the edit");

@@ -2,7 +2,21 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, readlinkSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+  readlinkSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { snapshot } from "../helpers/unit-roots.ts";
@@ -33,11 +47,20 @@ before(() => {
     writeFileSync(binary, `#!/bin/sh\nexec "${process.execPath}" --import "${TSX}" "${ENTRY}" "$0" "$@"\n`);
     chmodSync(binary, 0o755);
   }
-  isElf = readFileSync(binary).subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  isElf = readFileSync(binary)
+    .subarray(0, 4)
+    .equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
 });
 
 /** The host's C runtime, linked into a root so it looks like a node image that can run the executable. */
-const HOST_RUNTIME = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/aarch64-linux-gnu/libstdc++.so.6"];
+const HOST_RUNTIME = [
+  "/lib64/ld-linux-x86-64.so.2",
+  "/lib/ld-linux-aarch64.so.1",
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "/lib/aarch64-linux-gnu/libc.so.6",
+  "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+  "/usr/lib/aarch64-linux-gnu/libstdc++.so.6",
+];
 after(() => rmSync(work, { recursive: true, force: true }));
 
 type Tree = Record<string, string>;
@@ -49,7 +72,22 @@ EnvironmentFile=-/etc/default/kubelet
 ExecStart=
 ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
 `;
-const STOCK_EKS_CONFIG = JSON.stringify({ apiVersion: "kubelet.config.k8s.io/v1", kind: "CredentialProviderConfig", providers: [{ name: "ecr-credential-provider", matchImages: ["*.dkr.ecr.*.amazonaws.com"], defaultCacheDuration: "12h0m0s", apiVersion: "credentialprovider.kubelet.k8s.io/v1" }] }, null, 2);
+const STOCK_EKS_CONFIG = JSON.stringify(
+  {
+    apiVersion: "kubelet.config.k8s.io/v1",
+    kind: "CredentialProviderConfig",
+    providers: [
+      {
+        name: "ecr-credential-provider",
+        matchImages: ["*.dkr.ecr.*.amazonaws.com"],
+        defaultCacheDuration: "12h0m0s",
+        apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+      },
+    ],
+  },
+  null,
+  2,
+);
 const BASE: Tree = { "bin/sh": "", "etc/hostname": "node-1\n" };
 
 interface Profile {
@@ -64,30 +102,49 @@ interface Profile {
 const profiles: Profile[] = [
   {
     distro: "kubeadm",
-    tree: { "usr/lib/systemd/system/kubelet.service": "[Service]\nExecStart=/usr/bin/kubelet\n", "usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf": KUBEADM_DROPIN, "etc/default/kubelet": "KUBELET_EXTRA_ARGS=--node-ip=10.0.0.5\n" },
+    tree: {
+      "usr/lib/systemd/system/kubelet.service": "[Service]\nExecStart=/usr/bin/kubelet\n",
+      "usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf": KUBEADM_DROPIN,
+      "etc/default/kubelet": "KUBELET_EXTRA_ARGS=--node-ip=10.0.0.5\n",
+    },
     doctor: ["--kubelet-flags", "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"],
   },
   {
     distro: "generic",
-    tree: { "etc/systemd/system/kubelet.service": "[Unit]\nDescription=Kubelet\n[Service]\nExecStart=/usr/local/bin/kubelet --config=/var/lib/kubelet/kubelet-config.yaml --kubeconfig=/var/lib/kubelet/kubeconfig --v=2\n" },
+    tree: {
+      "etc/systemd/system/kubelet.service":
+        "[Unit]\nDescription=Kubelet\n[Service]\nExecStart=/usr/local/bin/kubelet --config=/var/lib/kubelet/kubelet-config.yaml --kubeconfig=/var/lib/kubelet/kubeconfig --v=2\n",
+    },
     doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/zz-ecr-credential-provider.conf"],
   },
   {
     distro: "kops",
     extra: ["--registry-alias", "mirror.example.internal=111122223333.dkr.ecr.us-east-1.amazonaws.com"],
-    tree: { "lib/systemd/system/kubelet.service": '[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nExecStart=/usr/local/bin/kubelet "$DAEMON_ARGS"\nUser=root\n', "etc/sysconfig/kubelet": 'DAEMON_ARGS="--config=/var/lib/kubelet/kubelet.conf --image-credential-provider-config=/var/lib/kubelet/credential-provider.conf --image-credential-provider-bin-dir=/usr/local/bin"\nHOME="/root"\n' },
+    tree: {
+      "lib/systemd/system/kubelet.service": '[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nExecStart=/usr/local/bin/kubelet "$DAEMON_ARGS"\nUser=root\n',
+      "etc/sysconfig/kubelet":
+        'DAEMON_ARGS="--config=/var/lib/kubelet/kubelet.conf --image-credential-provider-config=/var/lib/kubelet/credential-provider.conf --image-credential-provider-bin-dir=/usr/local/bin"\nHOME="/root"\n',
+    },
     doctor: ["--kubelet-flags", "/etc/systemd/system/kubelet.service.d/zz-ecr-credential-provider.conf"],
   },
   {
     distro: "eks-al2023",
-    tree: { "etc/eks/nodeadm.d/.keep": "", "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG, "etc/eks/image-credential-provider/ecr-credential-provider": "stock\n" },
+    tree: {
+      "etc/eks/nodeadm.d/.keep": "",
+      "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG,
+      "etc/eks/image-credential-provider/ecr-credential-provider": "stock\n",
+    },
     modes: { "etc/eks/image-credential-provider/ecr-credential-provider": 0o755 },
     doctor: ["--kubelet-flags", "/etc/eks/nodeadm.d/50-ecr-credential-provider.yaml"],
   },
   {
     distro: "eks-al2023",
     extra: ["--mode", "in-place"],
-    tree: { "etc/eks/nodeadm.d/.keep": "", "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG, "etc/eks/image-credential-provider/ecr-credential-provider": "stock\n" },
+    tree: {
+      "etc/eks/nodeadm.d/.keep": "",
+      "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG,
+      "etc/eks/image-credential-provider/ecr-credential-provider": "stock\n",
+    },
     modes: { "etc/eks/image-credential-provider/ecr-credential-provider": 0o755 },
     doctor: ["--config", "/etc/eks/image-credential-provider/config.json", "--bin-dir", "/etc/eks/image-credential-provider"],
   },
@@ -96,8 +153,17 @@ const profiles: Profile[] = [
     tree: { "etc/aws/hybrid/config": "[profile default]\nregion = us-west-2\n", "etc/eks/image-credential-provider/config.json": STOCK_EKS_CONFIG },
     doctor: ["--config", "/etc/eks/image-credential-provider/config.json", "--bin-dir", "/opt/ecr-credential-provider/bin"],
   },
-  { distro: "k3s", tree: { "etc/rancher/k3s/config.yaml": "node-name: n1\n" }, doctor: ["--config", "/var/lib/rancher/credentialprovider/config.yaml", "--bin-dir", "/var/lib/rancher/credentialprovider/bin"] },
-  { distro: "rke2", extra: ["--service-account"], tree: { "etc/rancher/rke2/config.yaml": "token: x\n" }, doctor: ["--config", "/var/lib/rancher/credentialprovider/config.yaml", "--bin-dir", "/var/lib/rancher/credentialprovider/bin"] },
+  {
+    distro: "k3s",
+    tree: { "etc/rancher/k3s/config.yaml": "node-name: n1\n" },
+    doctor: ["--config", "/var/lib/rancher/credentialprovider/config.yaml", "--bin-dir", "/var/lib/rancher/credentialprovider/bin"],
+  },
+  {
+    distro: "rke2",
+    extra: ["--service-account"],
+    tree: { "etc/rancher/rke2/config.yaml": "token: x\n" },
+    doctor: ["--config", "/var/lib/rancher/credentialprovider/config.yaml", "--bin-dir", "/var/lib/rancher/credentialprovider/bin"],
+  },
   { distro: "talos", tree: {}, doctor: ["--config", "/credential-provider-config.yaml", "--bin-dir", "/rootfs/usr/local/lib/kubelet/credentialproviders"] },
 ];
 
@@ -116,7 +182,6 @@ function makeRoot(p: Profile): string {
   }
   return root;
 }
-
 
 const sh = (args: string[]) => spawnSync("sh", [INSTALL, ...args], { encoding: "utf8" });
 const doctor = (root: string, args: string[]) => spawnSync(binary, ["doctor", "--root", root, "--offline", ...args], { encoding: "utf8" });
@@ -167,7 +232,10 @@ describe("install.sh on each distro profile", () => {
     writeFileSync(broken, good.replace('defaultCacheDuration: "12h"', "defaultCacheDuration: 0"));
     const r = sh(["--distro", "k3s", "--root", root, "--binary", binary, "--config-file", broken]);
     assert.equal(r.status, 65, r.stdout + r.stderr);
-    assert.match(r.stderr, /^install\.sh: refusing \/var\/lib\/rancher\/credentialprovider\/config\.yaml: config: .*defaultCacheDuration.*nothing was changed\n$/);
+    assert.match(
+      r.stderr,
+      /^install\.sh: refusing \/var\/lib\/rancher\/credentialprovider\/config\.yaml: config: .*defaultCacheDuration.*nothing was changed\n$/,
+    );
     assert.equal(readFileSync(cfg, "utf8"), good);
     assert.ok(!readdirSync(dirname(cfg)).some((n) => n.includes(".new") || n.includes("ecr-tmp")));
   });

@@ -19,7 +19,9 @@ after(async () => {
 test("200 concurrent runs over 2 regions all succeed within the deadline with 2 ECR calls and no throttling", async () => {
   const env = fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(tempDir("load-"), "c") });
   const r = await storm(BINARY, env, stormImages(200, 20, ["us-east-1", "eu-west-1"]), fake);
-  console.log(`load: ${r.runs} runs, ${r.failures} failed, ${r.ecrCalls} ECR calls, ${r.throttled} throttled, wall ${r.wallMs.toFixed(0)} ms, slowest ${r.slowestMs.toFixed(0)} ms`);
+  console.log(
+    `load: ${r.runs} runs, ${r.failures} failed, ${r.ecrCalls} ECR calls, ${r.throttled} throttled, wall ${r.wallMs.toFixed(0)} ms, slowest ${r.slowestMs.toFixed(0)} ms`,
+  );
   assert.equal(r.failures, 0, r.firstError);
   assert.equal(r.ecrCalls, 2);
   assert.equal(r.throttled, 0);

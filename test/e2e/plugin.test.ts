@@ -27,7 +27,11 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 /** Every secret the fake knows of: none may ever appear on stderr. */
 function secrets(): string[] {
-  return [TEST_CREDENTIALS.secretAccessKey, ...fake.issuedPasswords, ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""])].filter(Boolean);
+  return [
+    TEST_CREDENTIALS.secretAccessKey,
+    ...fake.issuedPasswords,
+    ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""]),
+  ].filter(Boolean);
 }
 
 function assertNoSecrets(r: RunResult, extra: string[] = []) {
@@ -109,7 +113,11 @@ describe("protocol", () => {
   const badInputs: [string, string | Buffer, string][] = [
     ["an empty stdin", "", "empty_request"],
     ["a non-JSON stdin", "hello", "bad_request_json"],
-    ["an unsupported apiVersion", request("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app", "credentialprovider.kubelet.k8s.io/v2"), "unsupported_api_version"],
+    [
+      "an unsupported apiVersion",
+      request("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app", "credentialprovider.kubelet.k8s.io/v2"),
+      "unsupported_api_version",
+    ],
     ["a request over 1 MiB", Buffer.alloc(1024 * 1024 + 10, 0x20), "request_too_large"],
   ];
   for (const [what, stdin, code] of badInputs) {
@@ -145,14 +153,26 @@ describe("protocol", () => {
 describe("service-account token mode", () => {
   const token = [
     Buffer.from('{"alg":"RS256"}').toString("base64url"),
-    Buffer.from(JSON.stringify({ sub: "system:serviceaccount:team-a:puller", "kubernetes.io": { namespace: "team-a", serviceaccount: { name: "puller" } } })).toString("base64url"),
+    Buffer.from(
+      JSON.stringify({ sub: "system:serviceaccount:team-a:puller", "kubernetes.io": { namespace: "team-a", serviceaccount: { name: "puller" } } }),
+    ).toString("base64url"),
     "c2lnbmF0dXJl",
   ].join(".");
   const image = "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/app";
 
   const arnSources: [string, Record<string, string>, Record<string, string>, string][] = [
-    ["annotation eks.amazonaws.com/ecr-role-arn", { "eks.amazonaws.com/ecr-role-arn": "arn:aws-cn:iam::123456789012:role/ecr", "eks.amazonaws.com/role-arn": "arn:aws-cn:iam::123456789012:role/irsa" }, {}, "arn:aws-cn:iam::123456789012:role/ecr"],
-    ["annotation eks.amazonaws.com/role-arn", { "eks.amazonaws.com/role-arn": "arn:aws-cn:iam::123456789012:role/irsa" }, { AWS_ECR_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/env" }, "arn:aws-cn:iam::123456789012:role/irsa"],
+    [
+      "annotation eks.amazonaws.com/ecr-role-arn",
+      { "eks.amazonaws.com/ecr-role-arn": "arn:aws-cn:iam::123456789012:role/ecr", "eks.amazonaws.com/role-arn": "arn:aws-cn:iam::123456789012:role/irsa" },
+      {},
+      "arn:aws-cn:iam::123456789012:role/ecr",
+    ],
+    [
+      "annotation eks.amazonaws.com/role-arn",
+      { "eks.amazonaws.com/role-arn": "arn:aws-cn:iam::123456789012:role/irsa" },
+      { AWS_ECR_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/env" },
+      "arn:aws-cn:iam::123456789012:role/irsa",
+    ],
     ["env AWS_ECR_ROLE_ARN", {}, { AWS_ECR_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/env" }, "arn:aws-cn:iam::123456789012:role/env"],
   ];
   for (const [what, annotations, extraEnv, role] of arnSources) {
@@ -188,7 +208,10 @@ describe("service-account token mode", () => {
     fake.setStsMode({ kind: "error", status: 403, code: "AccessDenied", message: "Not authorized to perform sts:AssumeRoleWithWebIdentity" });
     try {
       const before = fake.calls.length;
-      const r = await runBinary({ env: env({ AWS_ECR_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/env" }), stdin: request(image, V1, { serviceAccountToken: token }) });
+      const r = await runBinary({
+        env: env({ AWS_ECR_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/env" }),
+        stdin: request(image, V1, { serviceAccountToken: token }),
+      });
       assertFailure(r, 4, "access_denied");
       assert.match(r.stderr, /AssumeRoleWithWebIdentity/);
       assert.ok(!r.stderr.includes(token));
@@ -213,7 +236,9 @@ describe("registry aliases", () => {
   });
 
   test("an env alias works too, and the flag wins over the env variable", async () => {
-    const e = env({ ECR_CREDENTIAL_PROVIDER_REGISTRY_ALIAS: "a.example=123456789012.dkr.ecr.eu-west-1.amazonaws.com,b.example=123456789012.dkr.ecr.eu-west-2.amazonaws.com" });
+    const e = env({
+      ECR_CREDENTIAL_PROVIDER_REGISTRY_ALIAS: "a.example=123456789012.dkr.ecr.eu-west-1.amazonaws.com,b.example=123456789012.dkr.ecr.eu-west-2.amazonaws.com",
+    });
     const r1 = await runBinary({ env: e, stdin: request("b.example/x") });
     assert.ok(accepted(r1).auth["b.example"]);
     const r2 = await runBinary({ args: ["--registry-alias=c.example=123456789012.dkr.ecr.eu-west-1.amazonaws.com"], env: e, stdin: request("b.example/x") });
@@ -237,7 +262,10 @@ describe("credentials and network", () => {
     const r = await runBinary({ env: e, stdin: request("123456789012.dkr.ecr.us-west-2.amazonaws.com/app") });
     accepted(r);
     const calls = fake.calls.slice(before);
-    assert.ok(calls.some((c) => c.service === "imds" && c.action === "PUT /latest/api/token"), "IMDSv2 session token was requested");
+    assert.ok(
+      calls.some((c) => c.service === "imds" && c.action === "PUT /latest/api/token"),
+      "IMDSv2 session token was requested",
+    );
     const ecr = calls.find((c) => c.service === "ecr")!;
     assert.ok(ecr.accessKeyId?.startsWith("ASIA"));
     assert.ok(fake.issuedCredentials.some((c) => c.accessKeyId === ecr.accessKeyId));
@@ -264,9 +292,15 @@ describe("credentials and network", () => {
       try {
         const r = await runBinary({ env: env({ [variable]: proxy.url }), stdin: request("123456789012.dkr.ecr.us-west-2.amazonaws.com/app") });
         accepted(r);
-        assert.ok(proxy.seen.some((l) => l.includes(`127.0.0.1:${fake.port}`)), `proxy saw: ${proxy.seen.join(", ")}`);
+        assert.ok(
+          proxy.seen.some((l) => l.includes(`127.0.0.1:${fake.port}`)),
+          `proxy saw: ${proxy.seen.join(", ")}`,
+        );
         const seen = proxy.seen.length;
-        const r2 = await runBinary({ env: env({ [variable]: proxy.url, NO_PROXY: "127.0.0.1" }), stdin: request("123456789012.dkr.ecr.us-west-2.amazonaws.com/app") });
+        const r2 = await runBinary({
+          env: env({ [variable]: proxy.url, NO_PROXY: "127.0.0.1" }),
+          stdin: request("123456789012.dkr.ecr.us-west-2.amazonaws.com/app"),
+        });
         accepted(r2);
         assert.equal(proxy.seen.length, seen, "NO_PROXY bypasses the proxy");
       } finally {
@@ -357,7 +391,15 @@ describe("check", () => {
     const before = fake.issuedPasswords.length;
     const r = await runBinary({ args: ["check", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/test"], env: env() });
     assert.equal(r.code, 0, r.stderr);
-    for (const want of [/registry\s+123456789012\.dkr\.ecr\.cn-northwest-1\.amazonaws\.com\.cn/, /partition\s+aws-cn/, /region\s+cn-northwest-1/, /API endpoint\s+http:\/\/127\.0\.0\.1/, /credential source\s+AWS SDK default chain/, /token expires\s+20\d\d-/, /cacheDuration\s+\d+h/]) {
+    for (const want of [
+      /registry\s+123456789012\.dkr\.ecr\.cn-northwest-1\.amazonaws\.com\.cn/,
+      /partition\s+aws-cn/,
+      /region\s+cn-northwest-1/,
+      /API endpoint\s+http:\/\/127\.0\.0\.1/,
+      /credential source\s+AWS SDK default chain/,
+      /token expires\s+20\d\d-/,
+      /cacheDuration\s+\d+h/,
+    ]) {
       assert.match(r.stdout, want);
     }
     const pw = fake.issuedPasswords[before]!;

@@ -21,7 +21,8 @@ const EXPECTED_NEEDED = ["libdl.so.2", "libstdc++.so.6", "libm.so.6", "libgcc_s.
 const GLIBC_FLOOR = "2.28";
 
 const versionSort = (a: string, b: string) => {
-  const pa = a.split(".").map(Number), pb = b.split(".").map(Number);
+  const pa = a.split(".").map(Number),
+    pb = b.split(".").map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
   return 0;
 };
@@ -82,7 +83,13 @@ const rootSkip = notBuilt || chrootSkip();
 
 describe("runs in a Debian minbase chroot", { skip: rootSkip, timeout: 900_000 }, () => {
   const { mirror, suite } = aptMirror();
-  const suites = [suite, ...(process.env.PORTABILITY_SUITES ?? "").split(",").map((s) => s.trim()).filter((s) => s && s !== suite)];
+  const suites = [
+    suite,
+    ...(process.env.PORTABILITY_SUITES ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s && s !== suite),
+  ];
   for (const s of suites) {
     it(`${s}: runs with the distribution's own libraries`, (t) => {
       const base = minbaseRoot(s, mirror);

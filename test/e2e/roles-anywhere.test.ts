@@ -31,7 +31,14 @@ before(async () => {
   const lookup = (akid: string) => [...ra.issued, ...raWithChainOnly.issued].find((c) => c.accessKeyId === akid);
   ecr = await startFakeAws({ lookupCredentials: lookup });
   dir = tempDir("ra-e2e-");
-  for (const f of ["leaf-rsa.cert.pem", "leaf-rsa.key.pem", "leaf-rsa.pkcs8-encrypted.pem", "leaf-ec-p256.cert.pem", "leaf-ec-p256.sec1.pem", "intermediates.pem"]) {
+  for (const f of [
+    "leaf-rsa.cert.pem",
+    "leaf-rsa.key.pem",
+    "leaf-rsa.pkcs8-encrypted.pem",
+    "leaf-ec-p256.cert.pem",
+    "leaf-ec-p256.sec1.pem",
+    "intermediates.pem",
+  ]) {
     copyFileSync(join(PKI, f), join(dir, f));
     chmodSync(join(dir, f), 0o600);
   }
@@ -123,7 +130,11 @@ describe("IAM Roles Anywhere in cn-northwest-1", () => {
       [[], { ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_PRIVATE_KEY_PASSPHRASE: "password" }],
     ] as const) {
       const before = ecr.ecrCalls().length;
-      const r = await runBinary({ args: flags("leaf-rsa.cert.pem", "leaf-rsa.pkcs8-encrypted.pem", [...extraArgs]), env: env(ra.url, extraEnv), stdin: request(IMAGE) });
+      const r = await runBinary({
+        args: flags("leaf-rsa.cert.pem", "leaf-rsa.pkcs8-encrypted.pem", [...extraArgs]),
+        env: env(ra.url, extraEnv),
+        stdin: request(IMAGE),
+      });
       assertSignedWithSession(r, ra, before);
       assert.ok(!r.stderr.includes("password"));
     }
@@ -147,7 +158,11 @@ describe("IAM Roles Anywhere in cn-northwest-1", () => {
   const configErrors: [string, () => string[], RegExp][] = [
     ["a missing key file", () => flags("leaf-rsa.cert.pem", "nope.pem"), /nope\.pem/],
     ["a key that does not match the certificate", () => flags("leaf-rsa.cert.pem", "leaf-ec-p256.sec1.pem"), /match/i],
-    ["a malformed trust anchor ARN", () => [...flags("leaf-rsa.cert.pem", "leaf-rsa.key.pem"), "--roles-anywhere-trust-anchor-arn=arn:aws-cn:rolesanywhere:cn-northwest-1:123:bad"], /trust.anchor/i],
+    [
+      "a malformed trust anchor ARN",
+      () => [...flags("leaf-rsa.cert.pem", "leaf-rsa.key.pem"), "--roles-anywhere-trust-anchor-arn=arn:aws-cn:rolesanywhere:cn-northwest-1:123:bad"],
+      /trust.anchor/i,
+    ],
     ["a session duration of 60 s", () => flags("leaf-rsa.cert.pem", "leaf-rsa.key.pem", ["--roles-anywhere-session-duration=60"]), /900/],
     ["an incomplete configuration", () => [`--roles-anywhere-certificate=${join(dir, "leaf-rsa.cert.pem")}`], /missing --roles-anywhere-trust-anchor-arn/],
   ];
@@ -185,7 +200,10 @@ describe("IAM Roles Anywhere in cn-northwest-1", () => {
     const r = await runBinary({
       args: flags("leaf-rsa.cert.pem", "leaf-rsa.key.pem"),
       env: env(ra.url),
-      stdin: request(IMAGE, "credentialprovider.kubelet.k8s.io/v1", { serviceAccountToken: "a.b.c", serviceAccountAnnotations: { "eks.amazonaws.com/ecr-role-arn": "arn:aws-cn:iam::123456789012:role/sa" } }),
+      stdin: request(IMAGE, "credentialprovider.kubelet.k8s.io/v1", {
+        serviceAccountToken: "a.b.c",
+        serviceAccountAnnotations: { "eks.amazonaws.com/ecr-role-arn": "arn:aws-cn:iam::123456789012:role/sa" },
+      }),
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(ra.calls.length, raBefore);

@@ -191,7 +191,8 @@ export async function startFakeRolesAnywhere(options: FakeRolesAnywhereOptions):
 
     // 3. Date.
     const amzDate = h["x-amz-date"] ?? "";
-    if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== scopeDate) throw denied("date", "X-Amz-Date is malformed or does not match the credential scope");
+    if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== scopeDate)
+      throw denied("date", "X-Amz-Date is malformed or does not match the credential scope");
     const signedAt = parseAmzDate(amzDate);
     if (Number.isNaN(signedAt.getTime())) throw denied("date", "X-Amz-Date is not a date");
     if (Math.abs(now.getTime() - signedAt.getTime()) > maxSkewMs) throw denied("skew", "Signature expired: request time is too far from the server time");
@@ -203,7 +204,10 @@ export async function startFakeRolesAnywhere(options: FakeRolesAnywhereOptions):
     if (Object.hasOwn(h, "x-amz-x509-chain")) required.push("x-amz-x509-chain");
     if (Object.hasOwn(h, "content-type")) required.push("content-type");
     if (!sortedUnique || names.some((n) => !Object.hasOwn(h, n)) || required.some((r) => !names.includes(r))) {
-      throw denied("signed-headers", "SignedHeaders must be sorted, unique, present, and cover host, x-amz-date, x-amz-x509, x-amz-x509-chain and content-type");
+      throw denied(
+        "signed-headers",
+        "SignedHeaders must be sorted, unique, present, and cover host, x-amz-date, x-amz-x509, x-amz-x509-chain and content-type",
+      );
     }
 
     // 5. Leaf.
@@ -225,10 +229,16 @@ export async function startFakeRolesAnywhere(options: FakeRolesAnywhereOptions):
 
     // 6. Canonical request, from what was received.
     const payloadHash = createHash("sha256").update(raw).digest("hex");
-    if (h["x-amz-content-sha256"] !== undefined && h["x-amz-content-sha256"] !== payloadHash) throw new Reject(400, "ValidationException", "payload-hash", "x-amz-content-sha256 does not match the body");
+    if (h["x-amz-content-sha256"] !== undefined && h["x-amz-content-sha256"] !== payloadHash)
+      throw new Reject(400, "ValidationException", "payload-hash", "x-amz-content-sha256 does not match the body");
     const canonicalHeaders = names.map((n) => `${n}:${(h[n] ?? "").trim().replace(/\s+/g, " ")}`).join("\n");
     const canonicalRequest = [call.method, call.path, canonicalQuery(call.query), canonicalHeaders, "", signedHeaderList, payloadHash].join("\n");
-    const stringToSign = [algorithm, amzDate, `${scopeDate}/${scopeRegion}/rolesanywhere/aws4_request`, createHash("sha256").update(canonicalRequest).digest("hex")].join("\n");
+    const stringToSign = [
+      algorithm,
+      amzDate,
+      `${scopeDate}/${scopeRegion}/rolesanywhere/aws4_request`,
+      createHash("sha256").update(canonicalRequest).digest("hex"),
+    ].join("\n");
 
     // 7. Signature.
     const sts = Buffer.from(stringToSign, "utf8");
@@ -293,11 +303,26 @@ export async function startFakeRolesAnywhere(options: FakeRolesAnywhereOptions):
     const durationSeconds = json.durationSeconds === undefined ? 3600 : json.durationSeconds;
     const roleSessionName = typeof json.roleSessionName === "string" ? json.roleSessionName : undefined;
     call.params = { trustAnchorArn, profileArn, roleArn, durationSeconds: typeof durationSeconds === "number" ? durationSeconds : undefined, roleSessionName };
-    for (const [name, value] of [["profileArn", profileArn], ["roleArn", roleArn], ["trustAnchorArn", trustAnchorArn]] as const) {
-      if (!value) throw new Reject(400, "ValidationException", "parameters", `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
+    for (const [name, value] of [
+      ["profileArn", profileArn],
+      ["roleArn", roleArn],
+      ["trustAnchorArn", trustAnchorArn],
+    ] as const) {
+      if (!value)
+        throw new Reject(
+          400,
+          "ValidationException",
+          "parameters",
+          `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
+        );
     }
     if (typeof durationSeconds !== "number" || !Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200) {
-      throw new Reject(400, "ValidationException", "duration", `1 validation error detected: Value '${String(durationSeconds)}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+      throw new Reject(
+        400,
+        "ValidationException",
+        "duration",
+        `1 validation error detected: Value '${String(durationSeconds)}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+      );
     }
     const expect = options.expect ?? {};
     if ((expect.trustAnchorArn && expect.trustAnchorArn !== trustAnchorArn) || (expect.profileArn && expect.profileArn !== profileArn)) {
@@ -328,7 +353,10 @@ export async function startFakeRolesAnywhere(options: FakeRolesAnywhereOptions):
       body: {
         credentialSet: [
           {
-            assumedRoleUser: { arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${leaf.serialNumber.toLowerCase()}`, assumedRoleId: "AROAFAKE:" + leaf.serialNumber.toLowerCase() },
+            assumedRoleUser: {
+              arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${leaf.serialNumber.toLowerCase()}`,
+              assumedRoleId: "AROAFAKE:" + leaf.serialNumber.toLowerCase(),
+            },
             credentials: { accessKeyId: creds.accessKeyId, expiration, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken },
             packedPolicySize: 10,
             roleArn,
@@ -374,7 +402,12 @@ export async function startFakeRolesAnywhere(options: FakeRolesAnywhereOptions):
       }
       call.status = status;
       const text = JSON.stringify(body);
-      res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomBytes(16).toString("hex"), ...extra });
+      res.writeHead(status, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text),
+        "x-amzn-requestid": randomBytes(16).toString("hex"),
+        ...extra,
+      });
       res.end(text);
     });
   });

@@ -22,7 +22,11 @@ function harness(opts: { argv?: string[]; env?: Record<string, string>; stdin?: 
     opts.fetch ??
     (async (target, plan) => {
       fetched.push({ region: target.region, source: plan.source });
-      return { authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString("base64"), expiresAt: new Date(NOW.getTime() + 12 * 3600_000), endpoint: "https://api.ecr.fake" };
+      return {
+        authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString("base64"),
+        expiresAt: new Date(NOW.getTime() + 12 * 3600_000),
+        endpoint: "https://api.ecr.fake",
+      };
     });
   let fetcherBuilt = 0;
   const deps: RunDeps = {
@@ -45,7 +49,8 @@ function harness(opts: { argv?: string[]; env?: Record<string, string>; stdin?: 
   };
 }
 
-const req = (image: string, extra: Record<string, unknown> = {}) => JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: "credentialprovider.kubelet.k8s.io/v1", image, ...extra });
+const req = (image: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: "credentialprovider.kubelet.k8s.io/v1", image, ...extra });
 
 test("a request for a private registry yields one accepted response with a six-hour cacheDuration", async () => {
   const h = harness({ stdin: req("123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/test") });
@@ -69,9 +74,30 @@ test("a non-ECR image never builds the AWS side", async () => {
 });
 
 const failures: [string, () => Promise<FetchedToken>, number, string][] = [
-  ["an upstream failure", async () => { throw new UpstreamError("upstream_5xx", `ECR failed for ${PASSWORD}`); }, 5, "upstream_5xx"],
-  ["a credentials failure", async () => { throw new CredentialsError("access_denied", "denied"); }, 4, "access_denied"],
-  ["an unexpected bug", async () => { throw new TypeError("x is not a function"); }, 1, "internal"],
+  [
+    "an upstream failure",
+    async () => {
+      throw new UpstreamError("upstream_5xx", `ECR failed for ${PASSWORD}`);
+    },
+    5,
+    "upstream_5xx",
+  ],
+  [
+    "a credentials failure",
+    async () => {
+      throw new CredentialsError("access_denied", "denied");
+    },
+    4,
+    "access_denied",
+  ],
+  [
+    "an unexpected bug",
+    async () => {
+      throw new TypeError("x is not a function");
+    },
+    1,
+    "internal",
+  ],
   ["a token that is not base64", async () => ({ authorizationToken: "%%", endpoint: "e" }), 5, "bad_token"],
 ];
 for (const [what, fail, exit, code] of failures) {

@@ -34,7 +34,12 @@ function parseArn(value: string, field: string, pattern: RegExp, shape: string):
 export function resolveRolesAnywhereEndpoint(
   options: Pick<RolesAnywhereOptions, "trustAnchorArn" | "profileArn" | "roleArn" | "useFips" | "endpointUrl">,
 ): RolesAnywhereEndpoint {
-  const ta = parseArn(options.trustAnchorArn, "trustAnchorArn", TRUST_ANCHOR_ARN, "arn:<partition>:rolesanywhere:<region>:<12-digit account>:trust-anchor/<id>");
+  const ta = parseArn(
+    options.trustAnchorArn,
+    "trustAnchorArn",
+    TRUST_ANCHOR_ARN,
+    "arn:<partition>:rolesanywhere:<region>:<12-digit account>:trust-anchor/<id>",
+  );
   const profile = parseArn(options.profileArn, "profileArn", PROFILE_ARN, "arn:<partition>:rolesanywhere:<region>:<12-digit account>:profile/<id>");
   const role = parseArn(options.roleArn, "roleArn", ROLE_ARN, "arn:<partition>:iam::<12-digit account>:role/<path/name>");
   if (profile.partition !== ta.partition || role.partition !== ta.partition) {
@@ -61,7 +66,14 @@ export function resolveRolesAnywhereEndpoint(
       throw new ConfigError("RA_ENDPOINT_INVALID", "the Roles Anywhere endpoint override is not a URL", { cause });
     }
     // The path is always /sessions (the helper canonicalises it so); a prefix would break the signature.
-    if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || (url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    if (
+      (url.protocol !== "https:" && url.protocol !== "http:") ||
+      url.username ||
+      url.password ||
+      (url.pathname !== "/" && url.pathname !== "") ||
+      url.search ||
+      url.hash
+    ) {
       throw new ConfigError("RA_ENDPOINT_INVALID", "the Roles Anywhere endpoint override must be http(s)://host[:port] with no path, query or credentials");
     }
     return { scheme: url.protocol === "http:" ? "http" : "https", host: url.host, region, partition: ta.partition, fips: false };

@@ -32,7 +32,10 @@ export function errorForResponse(response: RolesAnywhereHttpResponse): PluginErr
   }
   if (status >= 500) return new UpstreamError("RA_SERVER_ERROR", `Roles Anywhere CreateSession failed with HTTP ${status} (${detail})`, { retryable: true });
   if (type === "ValidationException" || status === 400) {
-    return new ConfigError("RA_REQUEST_INVALID", `Roles Anywhere CreateSession rejected the request (${detail}); check durationSeconds, roleSessionName and the ARNs`);
+    return new ConfigError(
+      "RA_REQUEST_INVALID",
+      `Roles Anywhere CreateSession rejected the request (${detail}); check durationSeconds, roleSessionName and the ARNs`,
+    );
   }
   if (type === "ResourceNotFoundException" || status === 404) {
     return new ConfigError("RA_NOT_FOUND", `Roles Anywhere CreateSession found no such resource (${detail}); check the trust anchor and profile ARNs`);

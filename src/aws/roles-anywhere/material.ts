@@ -108,13 +108,19 @@ async function loadChain(options: RolesAnywhereOptions, readFile: (p: string) =>
  * Every failure is a ConfigError with a stable code; messages name the path or field, never file
  * contents or the passphrase.
  */
-export async function loadRolesAnywhere(options: RolesAnywhereOptions, deps: Pick<RolesAnywhereDeps, "now" | "readFile" | "logger">): Promise<RolesAnywhereMaterial> {
+export async function loadRolesAnywhere(
+  options: RolesAnywhereOptions,
+  deps: Pick<RolesAnywhereDeps, "now" | "readFile" | "logger">,
+): Promise<RolesAnywhereMaterial> {
   deps.logger?.addSecret(options.passphrase);
   const endpoint = resolveRolesAnywhereEndpoint(options);
 
   const durationSeconds = options.durationSeconds ?? DEFAULT_DURATION_SECONDS;
   if (!Number.isInteger(durationSeconds) || durationSeconds < MIN_DURATION_SECONDS || durationSeconds > MAX_DURATION_SECONDS) {
-    throw new ConfigError("RA_DURATION_INVALID", `durationSeconds must be an integer from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (got ${String(durationSeconds)})`);
+    throw new ConfigError(
+      "RA_DURATION_INVALID",
+      `durationSeconds must be an integer from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (got ${String(durationSeconds)})`,
+    );
   }
   if (options.roleSessionName !== undefined && !ROLE_SESSION_NAME.test(options.roleSessionName)) {
     throw new ConfigError("RA_SESSION_NAME_INVALID", "roleSessionName must be 2–64 characters of [A-Za-z0-9_+=,.@-]");

@@ -8,7 +8,14 @@ import { loadRolesAnywhere } from "./material.ts";
 import { parseSuccess } from "./response.ts";
 import { signRolesAnywhereRequest } from "./sign.ts";
 import { createNodeHttpSend } from "./transport.ts";
-import type { RolesAnywhereCredentialProvider, RolesAnywhereCredentials, RolesAnywhereDeps, RolesAnywhereHttpResponse, RolesAnywhereMaterial, RolesAnywhereOptions } from "./types.ts";
+import type {
+  RolesAnywhereCredentialProvider,
+  RolesAnywhereCredentials,
+  RolesAnywhereDeps,
+  RolesAnywhereHttpResponse,
+  RolesAnywhereMaterial,
+  RolesAnywhereOptions,
+} from "./types.ts";
 
 export type * from "./types.ts";
 export { resolveRolesAnywhereEndpoint } from "./endpoint.ts";
@@ -26,7 +33,12 @@ export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5000;
 export const { maxAttempts: MAX_ATTEMPTS, baseDelayMs: BACKOFF_BASE_MS, maxDelayMs: BACKOFF_CAP_MS } = RETRY_POLICY_ROLES_ANYWHERE;
 
 /** One signed POST /sessions with loaded material; signs afresh (the date changes between attempts). */
-async function postCreateSession(material: RolesAnywhereMaterial, options: RolesAnywhereOptions, deps: RolesAnywhereDeps, attempt = 1): Promise<RolesAnywhereCredentials> {
+async function postCreateSession(
+  material: RolesAnywhereMaterial,
+  options: RolesAnywhereOptions,
+  deps: RolesAnywhereDeps,
+  attempt = 1,
+): Promise<RolesAnywhereCredentials> {
   const { endpoint } = material;
   const signed = signRolesAnywhereRequest({
     method: "POST",
@@ -42,7 +54,8 @@ async function postCreateSession(material: RolesAnywhereMaterial, options: Roles
     serialDecimal: material.serialDecimal,
     scheme: endpoint.scheme,
   });
-  if (deps.signal?.aborted) throw new UpstreamError("RA_ABORTED", "Roles Anywhere CreateSession was cancelled (deadline reached)", { cause: deps.signal.reason });
+  if (deps.signal?.aborted)
+    throw new UpstreamError("RA_ABORTED", "Roles Anywhere CreateSession was cancelled (deadline reached)", { cause: deps.signal.reason });
   const timeout = AbortSignal.timeout(options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS);
   const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
   const send = deps.send ?? createNodeHttpSend(deps.agents ?? deps.agent);
@@ -61,7 +74,10 @@ async function postCreateSession(material: RolesAnywhereMaterial, options: Roles
     if (deps.signal?.aborted) throw new UpstreamError("RA_ABORTED", "Roles Anywhere CreateSession was cancelled (deadline reached)", { cause });
     if (timeout.aborted) throw new UpstreamError("RA_TIMEOUT", `Roles Anywhere CreateSession to ${endpoint.host} timed out`, { cause, retryable: true });
     const code = (cause as { code?: unknown })?.code;
-    throw new UpstreamError("RA_NETWORK", `Roles Anywhere CreateSession to ${endpoint.host} failed${typeof code === "string" ? ` (${code})` : ""}`, { cause, retryable: true });
+    throw new UpstreamError("RA_NETWORK", `Roles Anywhere CreateSession to ${endpoint.host} failed${typeof code === "string" ? ` (${code})` : ""}`, {
+      cause,
+      retryable: true,
+    });
   }
   if (response.status < 200 || response.status > 299) throw errorForResponse(response);
   return parseSuccess(response.body, deps.logger);

@@ -6,7 +6,8 @@ import type { RolesAnywhereCredentials } from "./types.ts";
 
 /** Map the wire shape (spec §1.5) to credentials, or throw UpstreamError `RA_BAD_RESPONSE`. Registers secrets first. */
 export function parseSuccess(body: string, logger: Logger | undefined): RolesAnywhereCredentials {
-  const bad = (why: string, cause?: unknown) => new UpstreamError("RA_BAD_RESPONSE", `Roles Anywhere CreateSession answered without usable credentials (${why})`, { cause });
+  const bad = (why: string, cause?: unknown) =>
+    new UpstreamError("RA_BAD_RESPONSE", `Roles Anywhere CreateSession answered without usable credentials (${why})`, { cause });
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

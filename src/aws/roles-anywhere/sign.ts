@@ -86,7 +86,10 @@ export function canonicalQueryString(query: ReadonlyArray<readonly [string, stri
 
 /** `YYYYMMDDTHHMMSSZ` for `X-Amz-Date`. */
 export function formatAmzDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
 }
 
 /** Decimal form of Node's hex `X509Certificate.serialNumber` (spec §2.7: the service wants decimal, never hex). */

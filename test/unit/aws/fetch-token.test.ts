@@ -43,7 +43,12 @@ function fakes() {
   return { adapters, calls, seen };
 }
 
-const plan = (source: CredentialPlan["source"], extra: Partial<CredentialPlan> = {}): CredentialPlan => ({ source, description: source, identity: source, ...extra });
+const plan = (source: CredentialPlan["source"], extra: Partial<CredentialPlan> = {}): CredentialPlan => ({
+  source,
+  description: source,
+  identity: source,
+  ...extra,
+});
 
 describe("createTokenFetcher picks the plan's credential source", () => {
   const log = () => createLogger({ level: "silent", format: "text", write: () => {}, now: () => new Date(0) });

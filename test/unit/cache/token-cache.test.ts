@@ -24,7 +24,16 @@ function setup(opts: { now?: () => Date; isAlive?: (pid: number) => boolean } = 
   let clock = T0;
   const now = opts.now ?? (() => clock);
   const open = () =>
-    openTokenCache({ dir, log, now, signal: new AbortController().signal, lockWaitMs: 2000, pid: PID, isAlive: opts.isAlive ?? ((pid) => pid === PID), random: () => 0.5 });
+    openTokenCache({
+      dir,
+      log,
+      now,
+      signal: new AbortController().signal,
+      lockWaitMs: 2000,
+      pid: PID,
+      isAlive: opts.isAlive ?? ((pid) => pid === PID),
+      random: () => 0.5,
+    });
   return { dir, lines, open, setClock: (d: Date) => (clock = d) };
 }
 
@@ -92,8 +101,21 @@ test("past the freshness margin the token is refreshed (injected clock)", async 
 for (const [what, content] of [
   ["a torn file", '{"version":1,"key":"k","authorizationTok'],
   ["a file of garbage", "\u0000\u0001garbage"],
-  ["a foreign format version", JSON.stringify({ version: 99, key: "k", authorizationToken: "x", expiresAt: "2030-01-01T00:00:00Z", fetchedAt: "2026-06-01T00:00:00Z" })],
-  ["an entry for another key (hash collision or tampering)", JSON.stringify({ version: 1, key: "other", authorizationToken: "QVdTOng=", expiresAt: "2030-01-01T00:00:00Z", fetchedAt: "2026-06-01T00:00:00Z", endpoint: "" })],
+  [
+    "a foreign format version",
+    JSON.stringify({ version: 99, key: "k", authorizationToken: "x", expiresAt: "2030-01-01T00:00:00Z", fetchedAt: "2026-06-01T00:00:00Z" }),
+  ],
+  [
+    "an entry for another key (hash collision or tampering)",
+    JSON.stringify({
+      version: 1,
+      key: "other",
+      authorizationToken: "QVdTOng=",
+      expiresAt: "2030-01-01T00:00:00Z",
+      fetchedAt: "2026-06-01T00:00:00Z",
+      endpoint: "",
+    }),
+  ],
 ] as const) {
   test(`${what} is ignored and replaced, never a crash`, async () => {
     const s = setup();
@@ -218,5 +240,9 @@ test("key isolation: identities, service accounts and roles never share an entry
   assert.notEqual(key({}, role("arn:aws:iam::1:role/a", sa("ns", "one"))), key({}, role("arn:aws:iam::1:role/b", sa("ns", "one"))));
   assert.notEqual(key({}, role("arn:aws:iam::1:role/a", sa("ns", "one"))), key({}));
   assert.equal(key({}, role("arn:aws:iam::1:role/a", sa("ns", "one"))), key({}, role("arn:aws:iam::1:role/a", sa("ns", "one"))));
-  assert.notEqual(key({}, role("arn:aws:iam::1:role/a", "opaque-1")), key({}, role("arn:aws:iam::1:role/a", "opaque-2")), "unreadable tokens share with nobody");
+  assert.notEqual(
+    key({}, role("arn:aws:iam::1:role/a", "opaque-1")),
+    key({}, role("arn:aws:iam::1:role/a", "opaque-2")),
+    "unreadable tokens share with nobody",
+  );
 });

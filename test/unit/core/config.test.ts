@@ -96,13 +96,22 @@ const bad: [string, string[], Record<string, string>, string][] = [
 ];
 for (const [what, argv, env, code] of bad) {
   test(`${what} is a configuration error (${code}, exit 3)`, () => {
-    assert.throws(() => readConfig(argv, env), (e: unknown) => e instanceof ConfigError && e.code === code && e.exitCode === 3);
+    assert.throws(
+      () => readConfig(argv, env),
+      (e: unknown) => e instanceof ConfigError && e.code === code && e.exitCode === 3,
+    );
   });
 }
 
 test("Roles Anywhere settings: the key defaults to the certificate file, the passphrase only from the environment", () => {
   const c = readConfig(
-    ["--roles-anywhere-certificate=/c.pem", "--roles-anywhere-trust-anchor-arn=ta", "--roles-anywhere-profile-arn=p", "--roles-anywhere-role-arn=r", "--roles-anywhere-session-duration=1h"],
+    [
+      "--roles-anywhere-certificate=/c.pem",
+      "--roles-anywhere-trust-anchor-arn=ta",
+      "--roles-anywhere-profile-arn=p",
+      "--roles-anywhere-role-arn=r",
+      "--roles-anywhere-session-duration=1h",
+    ],
     { ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_PRIVATE_KEY_PASSPHRASE: "pw", AWS_ENDPOINT_URL_ROLESANYWHERE: "http://127.0.0.1:1" },
   );
   assert.equal(c.rolesAnywhere?.privateKey, "/c.pem");

@@ -12,7 +12,13 @@ test("flagValues reads --x v and --x=v in order", () => {
 
 test("doctor reads a provider's settings as the plugin does: flag, then its twin; lists split alike", () => {
   const aliases = "mirror:5000=123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn m2=123456789012.dkr.ecr.us-east-1.amazonaws.com";
-  const provider = { name: "ecr-credential-provider", matchImages: [], apiVersion: "credentialprovider.kubelet.k8s.io/v1", args: ["--cache-dir=/var/cache/x"], env: [{ name: envName("registry-alias"), value: aliases }] };
+  const provider = {
+    name: "ecr-credential-provider",
+    matchImages: [],
+    apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+    args: ["--cache-dir=/var/cache/x"],
+    env: [{ name: envName("registry-alias"), value: aliases }],
+  };
   const plugin = readConfig(provider.args, { [envName("registry-alias")]: aliases });
   assert.deepEqual(pluginSettingList(provider as never, {}, "registry-alias"), [...plugin.registryAliases]);
   assert.equal(pluginSetting(provider as never, {}, "cache-dir"), plugin.cacheDir);

@@ -23,7 +23,10 @@ test("levels below the threshold are dropped", () => {
   log.info("i");
   log.warn("w");
   log.error("e");
-  assert.deepEqual(lines.map((l) => l.split(": ")[1]), ["warn", "error"]);
+  assert.deepEqual(
+    lines.map((l) => l.split(": ")[1]),
+    ["warn", "error"],
+  );
 });
 
 test("json format writes one object per line with time, level and msg", () => {

@@ -49,7 +49,15 @@ test("decodeRequest reads the kubelet's exact v1 bytes with service-account fiel
 });
 
 test("decodeRequest ignores service-account fields in a v1beta1 request and unknown fields anywhere", () => {
-  const req = decodeRequest(JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: "credentialprovider.kubelet.k8s.io/v1beta1", image: "x", serviceAccountToken: "t", future: 1 }));
+  const req = decodeRequest(
+    JSON.stringify({
+      kind: "CredentialProviderRequest",
+      apiVersion: "credentialprovider.kubelet.k8s.io/v1beta1",
+      image: "x",
+      serviceAccountToken: "t",
+      future: 1,
+    }),
+  );
   assert.equal(req.serviceAccountToken, undefined);
   assert.equal(req.apiVersion, "credentialprovider.kubelet.k8s.io/v1beta1");
 });
@@ -66,12 +74,23 @@ const bad: [string, string, string][] = [
   ["an unknown apiVersion", '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v2","image":"x"}', "unsupported_api_version"],
   ["a wrong kind", '{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"x"}', "bad_kind"],
   ["a numeric image", '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":5}', "bad_image"],
-  ["a non-string token", '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"x","serviceAccountToken":{}}', "bad_sa_token"],
-  ["annotations that are not strings", '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"x","serviceAccountAnnotations":{"a":1}}', "bad_sa_annotations"],
+  [
+    "a non-string token",
+    '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"x","serviceAccountToken":{}}',
+    "bad_sa_token",
+  ],
+  [
+    "annotations that are not strings",
+    '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"x","serviceAccountAnnotations":{"a":1}}',
+    "bad_sa_annotations",
+  ],
 ];
 for (const [what, input, code] of bad) {
   test(`decodeRequest refuses ${what} with code ${code}`, () => {
-    assert.throws(() => decodeRequest(input), (e: unknown) => e instanceof InputError && e.code === code && e.exitCode === 2);
+    assert.throws(
+      () => decodeRequest(input),
+      (e: unknown) => e instanceof InputError && e.code === code && e.exitCode === 2,
+    );
   });
 }
 

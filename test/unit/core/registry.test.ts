@@ -21,7 +21,10 @@ test("the host vectors hold more than a hundred cases, refused and accepted", ()
 for (const [i, c] of cases.entries()) {
   test(`host vector ${i}: ${JSON.stringify(c.image)} is classified ${c.expect.kind}`, () => {
     if (c.expect.kind === "none") {
-      assert.throws(() => classifyImage(c.image), (e: unknown) => e instanceof InputError && e.exitCode === 2);
+      assert.throws(
+        () => classifyImage(c.image),
+        (e: unknown) => e instanceof InputError && e.exitCode === 2,
+      );
       return;
     }
     const got = classifyImage(c.image);
@@ -51,8 +54,17 @@ test("an alias for one port does not cover the same host on another port", () =>
 });
 
 test("an alias whose target is not an ECR registry is a configuration error", () => {
-  for (const bad of ["mirror=registry.example.com", "mirror", "=123456789012.dkr.ecr.us-east-1.amazonaws.com", "a b=123456789012.dkr.ecr.us-east-1.amazonaws.com"]) {
-    assert.throws(() => parseAliases([bad]), (e: unknown) => e instanceof ConfigError && e.code === "bad_registry_alias", bad);
+  for (const bad of [
+    "mirror=registry.example.com",
+    "mirror",
+    "=123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    "a b=123456789012.dkr.ecr.us-east-1.amazonaws.com",
+  ]) {
+    assert.throws(
+      () => parseAliases([bad]),
+      (e: unknown) => e instanceof ConfigError && e.code === "bad_registry_alias",
+      bad,
+    );
   }
 });
 
@@ -79,12 +91,28 @@ test("registryOf keeps the port and drops a scheme and the path", () => {
 });
 
 test("property: a host accepted as ECR always ends in an AWS-owned suffix", () => {
-  const suffixes = ["amazonaws.com", "amazonaws.com.cn", "amazonaws.eu", "on.aws", "on.amazonwebservices.com.cn", "c2s.ic.gov", "sc2s.sgov.gov", "cloud.adc-e.uk", "csp.hci.ic.gov", "public.ecr.aws", "ecr-public.aws.com"];
+  const suffixes = [
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "amazonaws.eu",
+    "on.aws",
+    "on.amazonwebservices.com.cn",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+    "cloud.adc-e.uk",
+    "csp.hci.ic.gov",
+    "public.ecr.aws",
+    "ecr-public.aws.com",
+  ];
   const label = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
   const hostish = fc.oneof(
     fc.string({ maxLength: 80 }),
-    fc.tuple(fc.array(label, { minLength: 1, maxLength: 6 }), fc.constantFrom(...suffixes, "evil.example", "amazonaws.com.evil.example")).map(([ls, s]) => [...ls, s].join(".")),
-    fc.tuple(fc.stringMatching(/^\d{12}$/), fc.constantFrom("dkr.ecr", "dkr-ecr", "dkr.ecr-fips"), label, fc.constantFrom(...suffixes, "example.com")).map((p) => p.join(".")),
+    fc
+      .tuple(fc.array(label, { minLength: 1, maxLength: 6 }), fc.constantFrom(...suffixes, "evil.example", "amazonaws.com.evil.example"))
+      .map(([ls, s]) => [...ls, s].join(".")),
+    fc
+      .tuple(fc.stringMatching(/^\d{12}$/), fc.constantFrom("dkr.ecr", "dkr-ecr", "dkr.ecr-fips"), label, fc.constantFrom(...suffixes, "example.com"))
+      .map((p) => p.join(".")),
   );
   fc.assert(
     fc.property(hostish, fc.option(fc.integer({ min: -1, max: 70000 })), (host, port) => {
@@ -97,7 +125,10 @@ test("property: a host accepted as ECR always ends in an AWS-owned suffix", () =
         return;
       }
       const h = got.authKey.replace(/:\d+$/, "").toLowerCase();
-      assert.ok(suffixes.some((s) => h === s || h.endsWith("." + s)), h);
+      assert.ok(
+        suffixes.some((s) => h === s || h.endsWith("." + s)),
+        h,
+      );
     }),
     { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
   );

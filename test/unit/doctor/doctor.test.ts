@@ -15,7 +15,12 @@ const PROVIDER = `  - name: ecr-credential-provider
     apiVersion: credentialprovider.kubelet.k8s.io/v1
 `;
 const config = (providers = PROVIDER) => `apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n${providers}`;
-const FLAGS = ["/usr/bin/kubelet", "--config=/var/lib/kubelet/config.yaml", `--image-credential-provider-config=${CFG}`, `--image-credential-provider-bin-dir=${BIN}`];
+const FLAGS = [
+  "/usr/bin/kubelet",
+  "--config=/var/lib/kubelet/config.yaml",
+  `--image-credential-provider-config=${CFG}`,
+  `--image-credential-provider-bin-dir=${BIN}`,
+];
 
 /** A healthy node: kubelet flags, config, executable (a /bin/sh script), glibc and libstdc++. */
 function healthyFiles(): Record<string, MemEntry | string> {
@@ -71,17 +76,48 @@ interface FailCase {
 }
 
 const failCases: FailCase[] = [
-  { name: "fails config when defaultCacheDuration is an unquoted number", check: "config", setup: { files: withFiles({ [CFG]: config(PROVIDER.replace('"12h"', "0")) }) } },
-  { name: "fails match-images when an entry carries an https:// scheme", check: "match-images", setup: { files: withFiles({ [CFG]: config(PROVIDER.replace('"public.ecr.aws"', '"https://public.ecr.aws"')) }) } },
-  { name: "fails provider-binary when the provider name differs from the installed file name", check: "provider-binary", setup: { files: withFiles({ [CFG]: config(PROVIDER.replace("name: ecr-credential-provider", "name: ecr-cred")) }) } },
-  { name: "fails provider-name when no provider is named like the running executable", check: "provider-name", setup: { files: withFiles({ [CFG]: config(PROVIDER.replace("name: ecr-credential-provider", "name: ecr-cred")) }) } },
-  { name: "fails provider-binary when the executable lacks the exec bit", check: "provider-binary", setup: { files: withFiles({ [EXE]: { content: "#!/bin/sh\n", mode: 0o644 } }) } },
+  {
+    name: "fails config when defaultCacheDuration is an unquoted number",
+    check: "config",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER.replace('"12h"', "0")) }) },
+  },
+  {
+    name: "fails match-images when an entry carries an https:// scheme",
+    check: "match-images",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER.replace('"public.ecr.aws"', '"https://public.ecr.aws"')) }) },
+  },
+  {
+    name: "fails provider-binary when the provider name differs from the installed file name",
+    check: "provider-binary",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER.replace("name: ecr-credential-provider", "name: ecr-cred")) }) },
+  },
+  {
+    name: "fails provider-name when no provider is named like the running executable",
+    check: "provider-name",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER.replace("name: ecr-credential-provider", "name: ecr-cred")) }) },
+  },
+  {
+    name: "fails provider-binary when the executable lacks the exec bit",
+    check: "provider-binary",
+    setup: { files: withFiles({ [EXE]: { content: "#!/bin/sh\n", mode: 0o644 } }) },
+  },
   {
     name: "fails config when tokenAttributes sit under a v1beta1 provider",
     check: "config",
-    setup: { files: withFiles({ [CFG]: config(PROVIDER.replace("kubelet.k8s.io/v1\n", "kubelet.k8s.io/v1beta1\n") + "    tokenAttributes:\n      serviceAccountTokenAudience: sts.amazonaws.com\n      cacheType: ServiceAccount\n      requireServiceAccount: false\n") }) },
+    setup: {
+      files: withFiles({
+        [CFG]: config(
+          PROVIDER.replace("kubelet.k8s.io/v1\n", "kubelet.k8s.io/v1beta1\n") +
+            "    tokenAttributes:\n      serviceAccountTokenAudience: sts.amazonaws.com\n      cacheType: ServiceAccount\n      requireServiceAccount: false\n",
+        ),
+      }),
+    },
   },
-  { name: "fails feature-gates when the removed KubeletCredentialProviders gate is passed to a 1.31 kubelet", check: "feature-gates", setup: { kubelet: [...FLAGS, "--feature-gates=KubeletCredentialProviders=true"] } },
+  {
+    name: "fails feature-gates when the removed KubeletCredentialProviders gate is passed to a 1.31 kubelet",
+    check: "feature-gates",
+    setup: { kubelet: [...FLAGS, "--feature-gates=KubeletCredentialProviders=true"] },
+  },
   {
     name: "fails kubelet-flags when a drop-in's Environment= is shadowed by the kubeadm EnvironmentFile=",
     check: "kubelet-flags",
@@ -93,29 +129,94 @@ const failCases: FailCase[] = [
       }),
     },
   },
-  { name: "fails config when defaultCacheDuration is missing", check: "config", setup: { files: withFiles({ [CFG]: config(PROVIDER.replace('    defaultCacheDuration: "12h"\n', "")) }) } },
+  {
+    name: "fails config when defaultCacheDuration is missing",
+    check: "config",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER.replace('    defaultCacheDuration: "12h"\n', "")) }) },
+  },
   {
     name: "fails config when two files of a config directory declare the same provider name",
     check: "config",
     argv: ["--config", "/etc/ecr-credential-provider/config.d", "--bin-dir", BIN],
-    setup: { files: withFiles({ "/etc/ecr-credential-provider/config.d/10-a.yaml": config(), "/etc/ecr-credential-provider/config.d/20-b.yaml": config() }), version: "v1.34.1" },
+    setup: {
+      files: withFiles({ "/etc/ecr-credential-provider/config.d/10-a.yaml": config(), "/etc/ecr-credential-provider/config.d/20-b.yaml": config() }),
+      version: "v1.34.1",
+    },
   },
-  { name: "fails config when a provider has an unknown field", check: "config", setup: { files: withFiles({ [CFG]: config(PROVIDER + "    cacheKeyType: Registry\n") }) } },
-  { name: "fails match-images when --image is not covered by the provider's matchImages", check: "match-images", argv: ["--image", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1", "--offline"], setup: {} },
-  { name: "fails kubelet-flags when only the config flag is set", check: "kubelet-flags", setup: { kubelet: ["/usr/bin/kubelet", `--image-credential-provider-config=${CFG}`] } },
-  { name: "fails cache-dir when the token cache is readable by other users", check: "cache-dir", setup: { files: withFiles({ "/var/cache/ecr-credential-provider": { dir: true, mode: 0o755 } }) } },
-  { name: "fails cache-dir when a cached token file is group-readable", check: "cache-dir", setup: { files: withFiles({ "/var/cache/ecr-credential-provider": { dir: true, mode: 0o700 }, "/var/cache/ecr-credential-provider/x.json": { content: "{}", mode: 0o640 } }) } },
-  { name: "fails runtime when the executable's interpreter is missing, as in Talos' kubelet container", check: "runtime", setup: { files: withFiles({ [EXE]: { content: "#!/usr/bin/env node\n", mode: 0o755 } }) } },
+  {
+    name: "fails config when a provider has an unknown field",
+    check: "config",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER + "    cacheKeyType: Registry\n") }) },
+  },
+  {
+    name: "fails match-images when --image is not covered by the provider's matchImages",
+    check: "match-images",
+    argv: ["--image", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1", "--offline"],
+    setup: {},
+  },
+  {
+    name: "fails kubelet-flags when only the config flag is set",
+    check: "kubelet-flags",
+    setup: { kubelet: ["/usr/bin/kubelet", `--image-credential-provider-config=${CFG}`] },
+  },
+  {
+    name: "fails cache-dir when the token cache is readable by other users",
+    check: "cache-dir",
+    setup: { files: withFiles({ "/var/cache/ecr-credential-provider": { dir: true, mode: 0o755 } }) },
+  },
+  {
+    name: "fails cache-dir when a cached token file is group-readable",
+    check: "cache-dir",
+    setup: {
+      files: withFiles({
+        "/var/cache/ecr-credential-provider": { dir: true, mode: 0o700 },
+        "/var/cache/ecr-credential-provider/x.json": { content: "{}", mode: 0o640 },
+      }),
+    },
+  },
+  {
+    name: "fails runtime when the executable's interpreter is missing, as in Talos' kubelet container",
+    check: "runtime",
+    setup: { files: withFiles({ [EXE]: { content: "#!/usr/bin/env node\n", mode: 0o755 } }) },
+  },
   {
     name: "fails roles-anywhere-key when the private key is world-readable",
     check: "roles-anywhere-key",
-    setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--roles-anywhere-private-key=/etc/ra/key.pem]\n"), "/etc/ra/key.pem": { content: "k", mode: 0o644 } }) },
+    setup: {
+      files: withFiles({
+        [CFG]: config(PROVIDER + "    args: [--roles-anywhere-private-key=/etc/ra/key.pem]\n"),
+        "/etc/ra/key.pem": { content: "k", mode: 0o644 },
+      }),
+    },
   },
-  { name: "fails plugin-args when an arg is refused by the plugin's own parser", check: "plugin-args", setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--log-level=loud]\n") }) } },
-  { name: "fails plugin-args when a registry alias points at a registry that is not ECR", check: "plugin-args", setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--registry-alias=mirror.internal=quay.io]\n") }) } },
-  { name: "fails clock-skew when AWS's Date is more than five minutes away", check: "clock-skew", argv: ["--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"], setup: { probe: { ok: true, source: "imds", serverDate: new Date("2026-01-01T00:06:00Z") } } },
-  { name: "fails aws-credentials when the probe finds no credentials", check: "aws-credentials", argv: ["--image", "public.ecr.aws/x/y"], setup: { probe: { ok: false, error: { code: "credentials-not-found", message: "none" } } } },
-  { name: "fails ecr when credentials resolve but ECR refuses", check: "ecr", argv: ["--image", "public.ecr.aws/x/y"], setup: { probe: { ok: false, source: "imds", error: { code: "AccessDenied", message: "denied" } } } },
+  {
+    name: "fails plugin-args when an arg is refused by the plugin's own parser",
+    check: "plugin-args",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--log-level=loud]\n") }) },
+  },
+  {
+    name: "fails plugin-args when a registry alias points at a registry that is not ECR",
+    check: "plugin-args",
+    setup: { files: withFiles({ [CFG]: config(PROVIDER + "    args: [--registry-alias=mirror.internal=quay.io]\n") }) },
+  },
+  {
+    name: "fails clock-skew when AWS's Date is more than five minutes away",
+    check: "clock-skew",
+    argv: ["--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"],
+    setup: { probe: { ok: true, source: "imds", serverDate: new Date("2026-01-01T00:06:00Z") } },
+  },
+  {
+    name: "fails aws-credentials when the probe finds no credentials",
+    check: "aws-credentials",
+    argv: ["--image", "public.ecr.aws/x/y"],
+    setup: { probe: { ok: false, error: { code: "credentials-not-found", message: "none" } } },
+  },
+  {
+    name: "fails ecr when credentials resolve but ECR refuses",
+    check: "ecr",
+    argv: ["--image", "public.ecr.aws/x/y"],
+    setup: { probe: { ok: false, source: "imds", error: { code: "AccessDenied", message: "denied" } } },
+  },
 ];
 
 describe("runDoctor reports each misconfiguration as a failing check", () => {
@@ -132,7 +233,10 @@ describe("runDoctor reports each misconfiguration as a failing check", () => {
 describe("runDoctor on a healthy node", () => {
   it("passes with exit 0 and never calls the probe when --offline is given", async () => {
     const { code, checks, probed } = await doctor(["--offline"]);
-    assert.deepEqual(checks.filter((f) => f.status === "fail"), []);
+    assert.deepEqual(
+      checks.filter((f) => f.status === "fail"),
+      [],
+    );
     assert.equal(code, 0);
     assert.deepEqual(probed, []);
   });
@@ -140,10 +244,16 @@ describe("runDoctor on a healthy node", () => {
     const { code, checks, probed } = await doctor(["--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"]);
     assert.equal(code, 0);
     assert.deepEqual(probed, ["123456789012.dkr.ecr.us-east-1.amazonaws.com/app"]);
-    for (const check of ["aws-credentials", "ecr", "clock-skew", "match-images"]) assert.ok(checks.some((f) => f.check === check && f.status === "ok"), check);
+    for (const check of ["aws-credentials", "ecr", "clock-skew", "match-images"])
+      assert.ok(
+        checks.some((f) => f.check === check && f.status === "ok"),
+        check,
+      );
   });
   it("warns but does not fail when the clock is two minutes off", async () => {
-    const { code, checks } = await doctor(["--image", "public.ecr.aws/x/y"], { probe: { ok: true, source: "env", serverDate: new Date("2026-01-01T00:02:00Z") } });
+    const { code, checks } = await doctor(["--image", "public.ecr.aws/x/y"], {
+      probe: { ok: true, source: "env", serverDate: new Date("2026-01-01T00:02:00Z") },
+    });
     assert.equal(code, 0);
     assert.equal(checks.find((f) => f.check === "clock-skew")?.status, "warn");
   });
@@ -154,7 +264,9 @@ describe("runDoctor on a healthy node", () => {
   });
   it("reads the flags from an EKS NodeConfig drop-in", async () => {
     const nodeConfig = `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flags:\n      - --image-credential-provider-config=${CFG}\n      - --image-credential-provider-bin-dir=${BIN}\n`;
-    const { code } = await doctor(["--kubelet-flags", "/etc/eks/nodeadm.d/50.yaml", "--offline"], { files: withFiles({ "/etc/eks/nodeadm.d/50.yaml": nodeConfig }) });
+    const { code } = await doctor(["--kubelet-flags", "/etc/eks/nodeadm.d/50.yaml", "--offline"], {
+      files: withFiles({ "/etc/eks/nodeadm.d/50.yaml": nodeConfig }),
+    });
     assert.equal(code, 0);
   });
 });
@@ -163,7 +275,10 @@ describe("runDoctor output and usage", () => {
   it("prints one `status  check: message  (fix: hint)` line per finding", async () => {
     const { deps, lines } = makeDeps({ files: withFiles({ [EXE]: { content: "#!/bin/sh\n", mode: 0o644 } }) });
     assert.equal(await runDoctor(["--offline"], deps), DOCTOR_EXIT.failed);
-    assert.ok(lines.some((l) => /^fail {2}provider-binary: .*\(fix: chmod 0755 /.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /^fail {2}provider-binary: .*\(fix: chmod 0755 /.test(l)),
+      lines.join("\n"),
+    );
   });
   it("exits 3 (usage) on an unknown argument", async () => {
     const { deps } = makeDeps();
@@ -181,18 +296,32 @@ describe("doctor's exit codes", () => {
 });
 
 describe("matchImages case", () => {
-  const provider = (matchImages: string[]) => ({ name: "ecr-credential-provider", matchImages, defaultCacheDuration: "12h", apiVersion: "credentialprovider.kubelet.k8s.io/v1", args: [], env: [] }) as any;
+  const provider = (matchImages: string[]) =>
+    ({
+      name: "ecr-credential-provider",
+      matchImages,
+      defaultCacheDuration: "12h",
+      apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+      args: [],
+      env: [],
+    }) as any;
   it("an upper-case pattern alone is a warning (lower-case images would not match it)", async () => {
     const { matchFindings } = await import("../../../src/doctor/checks.ts");
     const p = provider(["*.DKR.ECR.*.AMAZONAWS.COM"]);
     const f = matchFindings(p, [p], undefined, []);
-    assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["warn match-images"]);
+    assert.deepEqual(
+      f.map((x) => `${x.status} ${x.check}`),
+      ["warn match-images"],
+    );
   });
   it("an upper-case pattern beside its lower-case form is deliberate, and still an ECR host", async () => {
     const { matchFindings } = await import("../../../src/doctor/checks.ts");
     const p = provider(["*.dkr.ecr.*.amazonaws.com", "*.DKR.ECR.*.AMAZONAWS.COM"]);
     const f = matchFindings(p, [p], undefined, []);
-    assert.deepEqual(f.map((x) => `${x.status} ${x.check}`), ["ok match-images"]);
+    assert.deepEqual(
+      f.map((x) => `${x.status} ${x.check}`),
+      ["ok match-images"],
+    );
   });
 });
 
@@ -215,7 +344,10 @@ describe("runtime: the Talos kubelet image, not the extension tree", () => {
   };
   const TALOS_BIN = "/rootfs/usr/local/lib/kubelet/credentialproviders";
   // What install.sh --distro talos --root ext builds: no C runtime anywhere in it.
-  const ext = () => ({ "/credential-provider-config.yaml": config(), [`${TALOS_BIN}/ecr-credential-provider`]: { content: elf("/lib64/ld-linux-x86-64.so.2"), mode: 0o755 } });
+  const ext = () => ({
+    "/credential-provider-config.yaml": config(),
+    [`${TALOS_BIN}/ecr-credential-provider`]: { content: elf("/lib64/ld-linux-x86-64.so.2"), mode: 0o755 },
+  });
   const run = async (argv: string[]) => {
     const { deps, lines } = makeDeps({ files: ext(), kubelet: undefined });
     deps.executablePath = `${TALOS_BIN}/ecr-credential-provider`;
@@ -230,7 +362,10 @@ describe("runtime: the Talos kubelet image, not the extension tree", () => {
   it("--runtime talos checks against debian-base:bookworm: loader, glibc 2.36, libstdc++ are there", async () => {
     const { code, checks } = await run(["--runtime", "talos"]);
     assert.equal(code, 0, JSON.stringify(checks));
-    assert.deepEqual(checks.map((f) => f.status), ["ok", "ok", "ok"]);
+    assert.deepEqual(
+      checks.map((f) => f.status),
+      ["ok", "ok", "ok"],
+    );
     assert.match(checks[1]!.message, /glibc 2\.36/);
   });
   it("no fix hint recommends a static build (the project makes none)", async () => {

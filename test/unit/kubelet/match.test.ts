@@ -82,7 +82,7 @@ describe("parseSchemelessUrl follows Go's net/url.Parse", () => {
   it("keeps the port in the host and strips query and fragment from the path", () => {
     assert.deepEqual(parseSchemelessUrl("registry.io:5000/team?x#y"), { scheme: "", host: "registry.io:5000", path: "/team" });
   });
-  it("accepts a pattern that carries its own scheme, whose host then becomes \"https:\"", () => {
+  it('accepts a pattern that carries its own scheme, whose host then becomes "https:"', () => {
     assert.equal(parseSchemelessUrl("https://*.dkr.ecr.*.amazonaws.com").host, "https:");
   });
 });

@@ -24,8 +24,40 @@ const docsOf = (path: string): unknown[] => {
 const yamlOrJson = files.filter((f) => /\.(ya?ml|json)$/.test(f));
 const providerConfigs = yamlOrJson.filter((f) => docsOf(f).some((d) => (d as { kind?: string })?.kind === "CredentialProviderConfig"));
 
-const EKS = ["*.dkr.ecr.*.amazonaws.com", "*.dkr-ecr.*.on.aws", "*.dkr.ecr.*.amazonaws.com.cn", "*.dkr-ecr.*.on.amazonwebservices.com.cn", "*.dkr.ecr-fips.*.amazonaws.com", "*.dkr-ecr-fips.*.on.aws", "*.dkr.ecr.*.c2s.ic.gov", "*.dkr.ecr.*.sc2s.sgov.gov", "*.dkr.ecr.*.cloud.adc-e.uk", "*.dkr.ecr.*.csp.hci.ic.gov", "*.dkr.ecr.*.amazonaws.eu", "public.ecr.aws", "ecr-public.aws.com"];
-const BOTTLEROCKET = ["*.dkr.ecr.*.amazonaws.com", "*.dkr.ecr.*.amazonaws.com.cn", "*.dkr.ecr.*.amazonaws.eu", "*.dkr-ecr.*.on.aws", "*.dkr-ecr.*.on.amazonwebservices.com.cn", "*.dkr.ecr-fips.*.amazonaws.com", "*.dkr.ecr-fips.*.amazonaws.eu", "*.dkr.ecr.*.cloud.adc-e.uk", "*.dkr.ecr-fips.*.cloud.adc-e.uk", "*.dkr.ecr.*.c2s.ic.gov", "*.dkr.ecr-fips.*.c2s.ic.gov", "*.dkr.ecr.*.sc2s.sgov.gov", "*.dkr.ecr-fips.*.sc2s.sgov.gov", "*.dkr.ecr.*.csp.hci.ic.gov", "*.dkr.ecr-fips.*.csp.hci.ic.gov", "public.ecr.aws", "ecr-public.aws.com"];
+const EKS = [
+  "*.dkr.ecr.*.amazonaws.com",
+  "*.dkr-ecr.*.on.aws",
+  "*.dkr.ecr.*.amazonaws.com.cn",
+  "*.dkr-ecr.*.on.amazonwebservices.com.cn",
+  "*.dkr.ecr-fips.*.amazonaws.com",
+  "*.dkr-ecr-fips.*.on.aws",
+  "*.dkr.ecr.*.c2s.ic.gov",
+  "*.dkr.ecr.*.sc2s.sgov.gov",
+  "*.dkr.ecr.*.cloud.adc-e.uk",
+  "*.dkr.ecr.*.csp.hci.ic.gov",
+  "*.dkr.ecr.*.amazonaws.eu",
+  "public.ecr.aws",
+  "ecr-public.aws.com",
+];
+const BOTTLEROCKET = [
+  "*.dkr.ecr.*.amazonaws.com",
+  "*.dkr.ecr.*.amazonaws.com.cn",
+  "*.dkr.ecr.*.amazonaws.eu",
+  "*.dkr-ecr.*.on.aws",
+  "*.dkr-ecr.*.on.amazonwebservices.com.cn",
+  "*.dkr.ecr-fips.*.amazonaws.com",
+  "*.dkr.ecr-fips.*.amazonaws.eu",
+  "*.dkr.ecr.*.cloud.adc-e.uk",
+  "*.dkr.ecr-fips.*.cloud.adc-e.uk",
+  "*.dkr.ecr.*.c2s.ic.gov",
+  "*.dkr.ecr-fips.*.c2s.ic.gov",
+  "*.dkr.ecr.*.sc2s.sgov.gov",
+  "*.dkr.ecr-fips.*.sc2s.sgov.gov",
+  "*.dkr.ecr.*.csp.hci.ic.gov",
+  "*.dkr.ecr-fips.*.csp.hci.ic.gov",
+  "public.ecr.aws",
+  "ecr-public.aws.com",
+];
 
 const main = docsOf(join(ROOT, "credential-provider-config.yaml"))[0] as { providers: Array<{ matchImages: string[] }> };
 const patterns = main.providers[0]!.matchImages;
@@ -34,7 +66,8 @@ describe("node-config files", () => {
   for (const f of yamlOrJson) {
     it(`parses ${relative(ROOT, f)} without errors`, () => assert.ok(docsOf(f).length > 0));
   }
-  it("ships at least the eight CredentialProviderConfig files (main YAML/JSON, four variants, two Talos forms wrap one)", () => assert.ok(providerConfigs.length >= 6, String(providerConfigs.length)));
+  it("ships at least the eight CredentialProviderConfig files (main YAML/JSON, four variants, two Talos forms wrap one)", () =>
+    assert.ok(providerConfigs.length >= 6, String(providerConfigs.length)));
   for (const f of providerConfigs) {
     it(`validates ${relative(ROOT, f)} exactly as the kubelet would, with the provider named ecr-credential-provider`, async () => {
       const got = await loadCredentialProviderConfig(f, fs);
@@ -79,17 +112,26 @@ describe("node-config files", () => {
     const v3 = docsOf(join(ROOT, "wiring/kubeadm/join-configuration-v1beta3.yaml"))[0] as any;
     const v4 = docsOf(join(ROOT, "wiring/kubeadm/join-configuration-v1beta4.yaml"))[0] as any;
     assert.equal(typeof v3.nodeRegistration.kubeletExtraArgs["image-credential-provider-config"], "string");
-    assert.deepEqual(v4.nodeRegistration.kubeletExtraArgs.map((a: any) => a.name), ["image-credential-provider-config", "image-credential-provider-bin-dir"]);
+    assert.deepEqual(
+      v4.nodeRegistration.kubeletExtraArgs.map((a: any) => a.name),
+      ["image-credential-provider-config", "image-credential-provider-bin-dir"],
+    );
   });
   it("maps every mirror in the registry-alias variant's matchImages to an ECR registry", () => {
     const p = (docsOf(join(ROOT, "variants/registry-aliases/credential-provider-config.yaml"))[0] as any).providers[0];
     const aliased = p.args.map((a: string) => a.replace("--registry-alias=", "").split("=")[0]);
-    assert.deepEqual(p.matchImages.filter((m: string) => !patterns.includes(m)), aliased);
+    assert.deepEqual(
+      p.matchImages.filter((m: string) => !patterns.includes(m)),
+      aliased,
+    );
   });
   it("ships AL2023 user data whose MIME parts are a NodeConfig with both flags and a shell script", () => {
     const text = readFileSync(join(ROOT, "examples/cloud-init/al2023-user-data.mime"), "utf8");
     const boundary = /boundary="([^"]+)"/.exec(text)![1]!;
-    const parts = text.split(`--${boundary}`).slice(1, -1).map((part) => part.replace(/^\n/, ""));
+    const parts = text
+      .split(`--${boundary}`)
+      .slice(1, -1)
+      .map((part) => part.replace(/^\n/, ""));
     const [nodeConfigPart, scriptPart] = parts.map((part) => ({ type: /^Content-Type: ([^;\n]+)/.exec(part)![1], body: part.slice(part.indexOf("\n\n") + 2) }));
     assert.equal(nodeConfigPart!.type, "application/node.eks.aws");
     const nodeConfig = parseAllDocuments(nodeConfigPart!.body)[0]!.toJS();

@@ -43,7 +43,8 @@ const hostile = fc.oneof(
   fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom("123456789012.dkr.ecr.us-east-1.amazonaws.com", "public.ecr.aws")).map(([a, b]) => a + b),
 );
 
-const AWS_SUFFIXES = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov|public\.ecr\.aws|ecr-public\.aws\.com)$/;
+const AWS_SUFFIXES =
+  /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov|public\.ecr\.aws|ecr-public\.aws\.com)$/;
 
 test("property: the classifier answers only for AWS-owned hosts, and fails only with InputError", () => {
   fc.assert(
@@ -69,7 +70,13 @@ const jsonish = fc.oneof(
   fc.string(),
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString("latin1")),
   fc.json(),
-  fc.record({ kind: fc.oneof(fc.constant("CredentialProviderRequest"), fc.string()), apiVersion: fc.oneof(fc.constant(V1), fc.string(), fc.integer()), image: fc.oneof(hostile, fc.integer(), fc.constant(null)) }).map((o) => JSON.stringify(o)),
+  fc
+    .record({
+      kind: fc.oneof(fc.constant("CredentialProviderRequest"), fc.string()),
+      apiVersion: fc.oneof(fc.constant(V1), fc.string(), fc.integer()),
+      image: fc.oneof(hostile, fc.integer(), fc.constant(null)),
+    })
+    .map((o) => JSON.stringify(o)),
   fc.anything().map((v) => {
     try {
       return JSON.stringify(v) ?? "";
@@ -107,58 +114,79 @@ test("deeply nested JSON, duplicate keys, a BOM and NUL bytes are handled withou
 });
 
 test("property: the CLI parser yields a config or a ConfigError, never anything else", () => {
-  const arg = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("--log-level", "--timeout", "--registry-alias", "--no-cache", "check", "doctor", "--", "get-credentials", "--cache-dir=", "--timeout=0"));
+  const arg = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.constantFrom("--log-level", "--timeout", "--registry-alias", "--no-cache", "check", "doctor", "--", "get-credentials", "--cache-dir=", "--timeout=0"),
+  );
   fc.assert(
-    fc.property(fc.array(arg, { maxLength: 6 }), fc.dictionary(fc.constantFrom("ECR_CREDENTIAL_PROVIDER_LOG_LEVEL", "ECR_CREDENTIAL_PROVIDER_NO_CACHE", "ECR_CREDENTIAL_PROVIDER_TIMEOUT", "ECR_CREDENTIAL_PROVIDER_REGISTRY_ALIAS"), fc.string({ maxLength: 20 })), (argv, env) => {
-      try {
-        const c = readConfig(argv, env);
-        parseAliases(c.registryAliases);
-      } catch (e) {
-        assert.ok(e instanceof PluginError && e.exitCode === 3, String(e));
-      }
-    }),
+    fc.property(
+      fc.array(arg, { maxLength: 6 }),
+      fc.dictionary(
+        fc.constantFrom(
+          "ECR_CREDENTIAL_PROVIDER_LOG_LEVEL",
+          "ECR_CREDENTIAL_PROVIDER_NO_CACHE",
+          "ECR_CREDENTIAL_PROVIDER_TIMEOUT",
+          "ECR_CREDENTIAL_PROVIDER_REGISTRY_ALIAS",
+        ),
+        fc.string({ maxLength: 20 }),
+      ),
+      (argv, env) => {
+        try {
+          const c = readConfig(argv, env);
+          parseAliases(c.registryAliases);
+        } catch (e) {
+          assert.ok(e instanceof PluginError && e.exitCode === 3, String(e));
+        }
+      },
+    ),
     { numRuns: RUNS },
   );
 });
 
 test("property: whatever arrives on stdin, run() exits 0 or 2, prints JSON only on success, one stderr line otherwise, and calls AWS only for ECR", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.oneof(jsonish, hostile.map((h) => JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: V1, image: h }))), async (stdin) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      let fetched = 0;
-      const code = await run(
-        {
-          stdin: (async function* () {
-            yield Buffer.from(stdin);
-          })(),
-          writeStdout: (s) => out.push(s),
-          writeStderr: (s) => err.push(s),
-        },
-        {
-          argv: [],
-          env: { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" },
-          now: () => new Date("2026-01-01T00:00:00Z"),
-          version: "fuzz",
-          readFileSync: () => Buffer.alloc(0),
-          createFetcher: async () => async () => {
-            fetched++;
-            return { authorizationToken: Buffer.from("AWS:pw").toString("base64"), expiresAt: new Date("2026-01-01T12:00:00Z"), endpoint: "e" };
+    fc.asyncProperty(
+      fc.oneof(
+        jsonish,
+        hostile.map((h) => JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: V1, image: h })),
+      ),
+      async (stdin) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        let fetched = 0;
+        const code = await run(
+          {
+            stdin: (async function* () {
+              yield Buffer.from(stdin);
+            })(),
+            writeStdout: (s) => out.push(s),
+            writeStderr: (s) => err.push(s),
           },
-        },
-      );
-      assert.ok(code === 0 || code === 2, `exit ${code}: ${err.join("")}`);
-      if (code === 0) {
-        assert.equal(out.length, 1);
-        assert.equal(fetched, 1);
-        JSON.parse(out[0]!);
-      } else {
-        assert.deepEqual(out, []);
-        assert.equal(err.length, 1);
-        assert.equal(err[0]!.split("\n").length, 2, "exactly one line");
-        assert.equal(fetched, 0, "no AWS call for refused input");
-      }
-    }),
+          {
+            argv: [],
+            env: { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" },
+            now: () => new Date("2026-01-01T00:00:00Z"),
+            version: "fuzz",
+            readFileSync: () => Buffer.alloc(0),
+            createFetcher: async () => async () => {
+              fetched++;
+              return { authorizationToken: Buffer.from("AWS:pw").toString("base64"), expiresAt: new Date("2026-01-01T12:00:00Z"), endpoint: "e" };
+            },
+          },
+        );
+        assert.ok(code === 0 || code === 2, `exit ${code}: ${err.join("")}`);
+        if (code === 0) {
+          assert.equal(out.length, 1);
+          assert.equal(fetched, 1);
+          JSON.parse(out[0]!);
+        } else {
+          assert.deepEqual(out, []);
+          assert.equal(err.length, 1);
+          assert.equal(err[0]!.split("\n").length, 2, "exactly one line");
+          assert.equal(fetched, 0, "no AWS call for refused input");
+        }
+      },
+    ),
     { numRuns: RUNS },
   );
 });

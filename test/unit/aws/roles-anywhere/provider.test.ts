@@ -102,8 +102,16 @@ const bad: BadCase[] = [
   { name: "a certificate that has expired", options: {}, now: new Date("2035-01-01T00:00:01Z"), code: "RA_CERT_EXPIRED" },
   { name: "an EC key for an RSA certificate", options: { privateKeyPath: "/pki/leaf-ec-p256.key.pem" }, code: "RA_KEY_MISMATCH" },
   { name: "another RSA key for the RSA certificate", options: { privateKeyPath: "/extra/foreign-leaf.key.pem" }, code: "RA_KEY_MISMATCH" },
-  { name: "an Ed25519 key", options: { certificatePath: "/extra/leaf-ed25519.cert.pem", privateKeyPath: "/extra/leaf-ed25519.key.pem" }, code: "RA_KEY_UNSUPPORTED" },
-  { name: "an encrypted key with a wrong passphrase", options: { privateKeyPath: "/pki/leaf-rsa.pkcs8-encrypted.pem", passphrase: WRONG_PASSPHRASE }, code: "RA_KEY_PASSPHRASE_WRONG" },
+  {
+    name: "an Ed25519 key",
+    options: { certificatePath: "/extra/leaf-ed25519.cert.pem", privateKeyPath: "/extra/leaf-ed25519.key.pem" },
+    code: "RA_KEY_UNSUPPORTED",
+  },
+  {
+    name: "an encrypted key with a wrong passphrase",
+    options: { privateKeyPath: "/pki/leaf-rsa.pkcs8-encrypted.pem", passphrase: WRONG_PASSPHRASE },
+    code: "RA_KEY_PASSPHRASE_WRONG",
+  },
   { name: "an encrypted key without a passphrase", options: { privateKeyPath: "/pki/leaf-rsa.pkcs8-encrypted.pem" }, code: "RA_KEY_PASSPHRASE_MISSING" },
   { name: "a key file that holds no key", options: { privateKeyPath: "/bad/garbage-key.pem" }, code: "RA_KEY_INVALID" },
   { name: "six intermediates", options: { intermediatesPath: "/bad/six-intermediates.pem" }, code: "RA_CHAIN_TOO_LONG" },
@@ -115,15 +123,27 @@ const bad: BadCase[] = [
   { name: "a role ARN in another partition", options: { roleArn: ROLE.replace("arn:aws:", "arn:aws-cn:") }, code: "RA_ARN_PARTITION_MISMATCH" },
   {
     name: "an aws-cn trust anchor in a commercial region",
-    options: { trustAnchorArn: TA.replace("arn:aws:", "arn:aws-cn:"), profileArn: PROFILE.replace("arn:aws:", "arn:aws-cn:"), roleArn: ROLE.replace("arn:aws:", "arn:aws-cn:") },
+    options: {
+      trustAnchorArn: TA.replace("arn:aws:", "arn:aws-cn:"),
+      profileArn: PROFILE.replace("arn:aws:", "arn:aws-cn:"),
+      roleArn: ROLE.replace("arn:aws:", "arn:aws-cn:"),
+    },
     code: "RA_ARN_PARTITION_MISMATCH",
   },
-  { name: "a profile in another region than the trust anchor", options: { profileArn: PROFILE.replace("us-east-1", "us-west-2") }, code: "RA_ARN_REGION_MISMATCH" },
+  {
+    name: "a profile in another region than the trust anchor",
+    options: { profileArn: PROFILE.replace("us-east-1", "us-west-2") },
+    code: "RA_ARN_REGION_MISMATCH",
+  },
   { name: "a session of 899 seconds", options: { durationSeconds: 899 }, code: "RA_DURATION_INVALID" },
   { name: "a session of 43201 seconds", options: { durationSeconds: 43201 }, code: "RA_DURATION_INVALID" },
   { name: "a session of 3600.5 seconds", options: { durationSeconds: 3600.5 }, code: "RA_DURATION_INVALID" },
   { name: "a role session name with a space", options: { roleSessionName: "node 01" }, code: "RA_SESSION_NAME_INVALID" },
-  { name: "FIPS asked for in a region without a FIPS endpoint", options: { useFips: true, trustAnchorArn: TA.replace("us-east-1", "eu-west-1"), profileArn: PROFILE.replace("us-east-1", "eu-west-1") }, code: "RA_FIPS_UNSUPPORTED" },
+  {
+    name: "FIPS asked for in a region without a FIPS endpoint",
+    options: { useFips: true, trustAnchorArn: TA.replace("us-east-1", "eu-west-1"), profileArn: PROFILE.replace("us-east-1", "eu-west-1") },
+    code: "RA_FIPS_UNSUPPORTED",
+  },
   { name: "an endpoint override with a path", options: { endpointUrl: "https://vpce.example.com/prefix" }, code: "RA_ENDPOINT_INVALID" },
   { name: "an endpoint override that is not http(s)", options: { endpointUrl: "ftp://vpce.example.com" }, code: "RA_ENDPOINT_INVALID" },
   { name: "an endpoint override that is not a URL", options: { endpointUrl: "not a url" }, code: "RA_ENDPOINT_INVALID" },
@@ -132,16 +152,13 @@ const bad: BadCase[] = [
 for (const c of bad) {
   test(`createSession rejects ${c.name} with ConfigError ${c.code} before any network call`, async () => {
     const send = neverSend();
-    await assert.rejects(
-      createSession({ ...BASE, ...c.options }, { now: () => c.now ?? NOW, readFile, send }),
-      (err: unknown) => {
-        assert.ok(err instanceof ConfigError, `ConfigError, got ${String(err)}`);
-        assert.equal(err.code, c.code);
-        assert.equal(err.exitCode, 3);
-        assertSafeMessage(err);
-        return true;
-      },
-    );
+    await assert.rejects(createSession({ ...BASE, ...c.options }, { now: () => c.now ?? NOW, readFile, send }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `ConfigError, got ${String(err)}`);
+      assert.equal(err.code, c.code);
+      assert.equal(err.exitCode, 3);
+      assertSafeMessage(err);
+      return true;
+    });
     assert.equal(send.calls, 0, "never calls CreateSession");
   });
 }
@@ -159,14 +176,54 @@ interface GoodCase {
 const good: GoodCase[] = [
   { name: "a PKCS#8 RSA key", options: {}, serial: "321521701247558003770699513734837968656", chain: 0 },
   { name: "a PKCS#1 RSA key", options: { privateKeyPath: "/pki/leaf-rsa.pkcs1.pem" }, serial: "321521701247558003770699513734837968656", chain: 0 },
-  { name: "an encrypted PKCS#8 RSA key and its passphrase", options: { privateKeyPath: "/pki/leaf-rsa.pkcs8-encrypted.pem", passphrase: PASSPHRASE }, serial: "321521701247558003770699513734837968656", chain: 0 },
-  { name: "a PKCS#8 EC P-256 key", options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.key.pem" }, serial: "8807681999554681387", chain: 0 },
-  { name: "a SEC1 EC key", options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.sec1.pem" }, serial: "8807681999554681387", chain: 0 },
-  { name: "an encrypted PKCS#8 EC key and its passphrase", options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.pkcs8-encrypted.pem", passphrase: PASSPHRASE }, serial: "8807681999554681387", chain: 0 },
-  { name: "an EC P-384 key", options: { certificatePath: "/extra/leaf-ec-p384.cert.pem", privateKeyPath: "/extra/leaf-ec-p384.key.pem" }, serial: String(0x2003), chain: 0 },
-  { name: "a fullchain certificate file, whose second certificate becomes the chain", options: { certificatePath: "/pki/leaf-rsa.fullchain.pem" }, serial: "321521701247558003770699513734837968656", chain: 1 },
-  { name: "a fullchain certificate file and an intermediates file, which wins", options: { certificatePath: "/pki/leaf-rsa.fullchain.pem", intermediatesPath: "/pki/intermediates.pem" }, serial: "321521701247558003770699513734837968656", chain: 1 },
-  { name: "one file holding certificate and key, with no key path", options: { certificatePath: "/combo/leaf-rsa-with-key.pem", privateKeyPath: undefined }, serial: "321521701247558003770699513734837968656", chain: 0 },
+  {
+    name: "an encrypted PKCS#8 RSA key and its passphrase",
+    options: { privateKeyPath: "/pki/leaf-rsa.pkcs8-encrypted.pem", passphrase: PASSPHRASE },
+    serial: "321521701247558003770699513734837968656",
+    chain: 0,
+  },
+  {
+    name: "a PKCS#8 EC P-256 key",
+    options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.key.pem" },
+    serial: "8807681999554681387",
+    chain: 0,
+  },
+  {
+    name: "a SEC1 EC key",
+    options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.sec1.pem" },
+    serial: "8807681999554681387",
+    chain: 0,
+  },
+  {
+    name: "an encrypted PKCS#8 EC key and its passphrase",
+    options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.pkcs8-encrypted.pem", passphrase: PASSPHRASE },
+    serial: "8807681999554681387",
+    chain: 0,
+  },
+  {
+    name: "an EC P-384 key",
+    options: { certificatePath: "/extra/leaf-ec-p384.cert.pem", privateKeyPath: "/extra/leaf-ec-p384.key.pem" },
+    serial: String(0x2003),
+    chain: 0,
+  },
+  {
+    name: "a fullchain certificate file, whose second certificate becomes the chain",
+    options: { certificatePath: "/pki/leaf-rsa.fullchain.pem" },
+    serial: "321521701247558003770699513734837968656",
+    chain: 1,
+  },
+  {
+    name: "a fullchain certificate file and an intermediates file, which wins",
+    options: { certificatePath: "/pki/leaf-rsa.fullchain.pem", intermediatesPath: "/pki/intermediates.pem" },
+    serial: "321521701247558003770699513734837968656",
+    chain: 1,
+  },
+  {
+    name: "one file holding certificate and key, with no key path",
+    options: { certificatePath: "/combo/leaf-rsa-with-key.pem", privateKeyPath: undefined },
+    serial: "321521701247558003770699513734837968656",
+    chain: 0,
+  },
 ];
 for (const c of good) {
   test(`loadRolesAnywhere accepts ${c.name}`, async () => {
@@ -174,7 +231,10 @@ for (const c of good) {
     assert.equal(m.serialDecimal, c.serial);
     assert.equal(m.chainDer.length, c.chain);
     assert.equal(m.body, '{"durationSeconds":3600}');
-    assert.deepEqual(m.query.map(([k]) => k), ["profileArn", "roleArn", "trustAnchorArn"]);
+    assert.deepEqual(
+      m.query.map(([k]) => k),
+      ["profileArn", "roleArn", "trustAnchorArn"],
+    );
   });
 }
 
@@ -195,18 +255,66 @@ const arns = (partition: string, region: string) => ({
   roleArn: `arn:${partition}:iam::123456789012:role/r`,
 });
 const endpoints: Array<[string, Partial<RolesAnywhereOptions>, { scheme: string; host: string; region: string; fips: boolean }]> = [
-  ["uses the standard commercial host by default", arns("aws", "us-east-1"), { scheme: "https", host: "rolesanywhere.us-east-1.amazonaws.com", region: "us-east-1", fips: false }],
-  ["uses the FIPS host in us-west-2 when asked", { ...arns("aws", "us-west-2"), useFips: true }, { scheme: "https", host: "rolesanywhere-fips.us-west-2.amazonaws.com", region: "us-west-2", fips: true }],
-  ["uses the .com.cn suffix in aws-cn", arns("aws-cn", "cn-northwest-1"), { scheme: "https", host: "rolesanywhere.cn-northwest-1.amazonaws.com.cn", region: "cn-northwest-1", fips: false }],
-  ["uses the FIPS host by default in GovCloud, scoped to the plain region", arns("aws-us-gov", "us-gov-west-1"), { scheme: "https", host: "rolesanywhere-fips.us-gov-west-1.amazonaws.com", region: "us-gov-west-1", fips: true }],
-  ["uses the standard GovCloud host when FIPS is turned off", { ...arns("aws-us-gov", "us-gov-east-1"), useFips: false }, { scheme: "https", host: "rolesanywhere.us-gov-east-1.amazonaws.com", region: "us-gov-east-1", fips: false }],
-  ["uses c2s.ic.gov in aws-iso", arns("aws-iso", "us-iso-east-1"), { scheme: "https", host: "rolesanywhere.us-iso-east-1.c2s.ic.gov", region: "us-iso-east-1", fips: false }],
-  ["uses sc2s.sgov.gov in aws-iso-b", arns("aws-iso-b", "us-isob-east-1"), { scheme: "https", host: "rolesanywhere.us-isob-east-1.sc2s.sgov.gov", region: "us-isob-east-1", fips: false }],
-  ["uses cloud.adc-e.uk in aws-iso-e", arns("aws-iso-e", "eu-isoe-west-1"), { scheme: "https", host: "rolesanywhere.eu-isoe-west-1.cloud.adc-e.uk", region: "eu-isoe-west-1", fips: false }],
-  ["uses csp.hci.ic.gov in aws-iso-f", arns("aws-iso-f", "us-isof-south-1"), { scheme: "https", host: "rolesanywhere.us-isof-south-1.csp.hci.ic.gov", region: "us-isof-south-1", fips: false }],
-  ["uses amazonaws.eu in aws-eusc", arns("aws-eusc", "eusc-de-east-1"), { scheme: "https", host: "rolesanywhere.eusc-de-east-1.amazonaws.eu", region: "eusc-de-east-1", fips: false }],
-  ["lets an http override replace scheme, host and port but keep the ARN's region", { ...arns("aws", "eu-west-1"), endpointUrl: "http://127.0.0.1:8080" }, { scheme: "http", host: "127.0.0.1:8080", region: "eu-west-1", fips: false }],
-  ["drops the default port of an https override from the signed host", { ...arns("aws-us-gov", "us-gov-west-1"), endpointUrl: "https://vpce-1.rolesanywhere.us-gov-west-1.vpce.amazonaws.com:443/" }, { scheme: "https", host: "vpce-1.rolesanywhere.us-gov-west-1.vpce.amazonaws.com", region: "us-gov-west-1", fips: false }],
+  [
+    "uses the standard commercial host by default",
+    arns("aws", "us-east-1"),
+    { scheme: "https", host: "rolesanywhere.us-east-1.amazonaws.com", region: "us-east-1", fips: false },
+  ],
+  [
+    "uses the FIPS host in us-west-2 when asked",
+    { ...arns("aws", "us-west-2"), useFips: true },
+    { scheme: "https", host: "rolesanywhere-fips.us-west-2.amazonaws.com", region: "us-west-2", fips: true },
+  ],
+  [
+    "uses the .com.cn suffix in aws-cn",
+    arns("aws-cn", "cn-northwest-1"),
+    { scheme: "https", host: "rolesanywhere.cn-northwest-1.amazonaws.com.cn", region: "cn-northwest-1", fips: false },
+  ],
+  [
+    "uses the FIPS host by default in GovCloud, scoped to the plain region",
+    arns("aws-us-gov", "us-gov-west-1"),
+    { scheme: "https", host: "rolesanywhere-fips.us-gov-west-1.amazonaws.com", region: "us-gov-west-1", fips: true },
+  ],
+  [
+    "uses the standard GovCloud host when FIPS is turned off",
+    { ...arns("aws-us-gov", "us-gov-east-1"), useFips: false },
+    { scheme: "https", host: "rolesanywhere.us-gov-east-1.amazonaws.com", region: "us-gov-east-1", fips: false },
+  ],
+  [
+    "uses c2s.ic.gov in aws-iso",
+    arns("aws-iso", "us-iso-east-1"),
+    { scheme: "https", host: "rolesanywhere.us-iso-east-1.c2s.ic.gov", region: "us-iso-east-1", fips: false },
+  ],
+  [
+    "uses sc2s.sgov.gov in aws-iso-b",
+    arns("aws-iso-b", "us-isob-east-1"),
+    { scheme: "https", host: "rolesanywhere.us-isob-east-1.sc2s.sgov.gov", region: "us-isob-east-1", fips: false },
+  ],
+  [
+    "uses cloud.adc-e.uk in aws-iso-e",
+    arns("aws-iso-e", "eu-isoe-west-1"),
+    { scheme: "https", host: "rolesanywhere.eu-isoe-west-1.cloud.adc-e.uk", region: "eu-isoe-west-1", fips: false },
+  ],
+  [
+    "uses csp.hci.ic.gov in aws-iso-f",
+    arns("aws-iso-f", "us-isof-south-1"),
+    { scheme: "https", host: "rolesanywhere.us-isof-south-1.csp.hci.ic.gov", region: "us-isof-south-1", fips: false },
+  ],
+  [
+    "uses amazonaws.eu in aws-eusc",
+    arns("aws-eusc", "eusc-de-east-1"),
+    { scheme: "https", host: "rolesanywhere.eusc-de-east-1.amazonaws.eu", region: "eusc-de-east-1", fips: false },
+  ],
+  [
+    "lets an http override replace scheme, host and port but keep the ARN's region",
+    { ...arns("aws", "eu-west-1"), endpointUrl: "http://127.0.0.1:8080" },
+    { scheme: "http", host: "127.0.0.1:8080", region: "eu-west-1", fips: false },
+  ],
+  [
+    "drops the default port of an https override from the signed host",
+    { ...arns("aws-us-gov", "us-gov-west-1"), endpointUrl: "https://vpce-1.rolesanywhere.us-gov-west-1.vpce.amazonaws.com:443/" },
+    { scheme: "https", host: "vpce-1.rolesanywhere.us-gov-west-1.vpce.amazonaws.com", region: "us-gov-west-1", fips: false },
+  ],
 ];
 for (const [name, options, want] of endpoints) {
   test(`the endpoint resolver ${name}`, () => {
@@ -232,7 +340,13 @@ async function withFake<T>(opts: Partial<FakeRolesAnywhereOptions>, fn: (fake: A
 
 const roundTrips: Array<{ name: string; options: Partial<RolesAnywhereOptions>; anchors: string[]; chainHeader: boolean; body: string }> = [
   { name: "an RSA certificate", options: {}, anchors: [ROOT, INTERMEDIATE], chainHeader: false, body: '{"durationSeconds":3600}' },
-  { name: "an EC certificate", options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.sec1.pem" }, anchors: [ROOT, INTERMEDIATE], chainHeader: false, body: '{"durationSeconds":3600}' },
+  {
+    name: "an EC certificate",
+    options: { certificatePath: "/pki/leaf-ec-p256.cert.pem", privateKeyPath: "/pki/leaf-ec-p256.sec1.pem" },
+    anchors: [ROOT, INTERMEDIATE],
+    chainHeader: false,
+    body: '{"durationSeconds":3600}',
+  },
   {
     name: "an RSA certificate with an intermediate chain, a session name and 900 seconds, trusting only the root",
     options: { intermediatesPath: "/pki/intermediates.pem", roleSessionName: "node-rsa-01", durationSeconds: 900 },
@@ -240,7 +354,13 @@ const roundTrips: Array<{ name: string; options: Partial<RolesAnywhereOptions>; 
     chainHeader: true,
     body: '{"durationSeconds":900,"roleSessionName":"node-rsa-01"}',
   },
-  { name: "an EC P-384 certificate and the intermediate as chain, trusting only the root", options: { certificatePath: "/extra/leaf-ec-p384.cert.pem", privateKeyPath: "/extra/leaf-ec-p384.key.pem", intermediatesPath: "/pki/intermediates.pem" }, anchors: [ROOT], chainHeader: true, body: '{"durationSeconds":3600}' },
+  {
+    name: "an EC P-384 certificate and the intermediate as chain, trusting only the root",
+    options: { certificatePath: "/extra/leaf-ec-p384.cert.pem", privateKeyPath: "/extra/leaf-ec-p384.key.pem", intermediatesPath: "/pki/intermediates.pem" },
+    anchors: [ROOT],
+    chainHeader: true,
+    body: '{"durationSeconds":3600}',
+  },
 ];
 for (const c of roundTrips) {
   test(`createSession gets the fake's credentials over real HTTP with ${c.name}`, async () => {
@@ -253,7 +373,12 @@ for (const c of roundTrips) {
       assert.equal(call.status, 201, `${call.errorType}: ${call.rejection}`);
       assert.equal(fake.issued.length, 1);
       const issued = fake.issued[0]!;
-      assert.deepEqual(creds, { accessKeyId: issued.accessKeyId, secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken, expiration: new Date(issued.expiration) });
+      assert.deepEqual(creds, {
+        accessKeyId: issued.accessKeyId,
+        secretAccessKey: issued.secretAccessKey,
+        sessionToken: issued.sessionToken,
+        expiration: new Date(issued.expiration),
+      });
       assert.equal(call.body, c.body);
       assert.deepEqual(call.params && [call.params.trustAnchorArn, call.params.profileArn, call.params.roleArn], [TA, PROFILE, ROLE]);
       assert.match(call.query, /^profileArn=arn%3Aaws%3A.*&roleArn=.*&trustAnchorArn=/, "shape A: ARNs in the query");
@@ -286,7 +411,10 @@ test("createSession turns the service's refusal of a chainless request into a on
     await assert.rejects(createSession({ ...BASE, endpointUrl: fake.url }, { now: () => NOW, readFile }), (err: unknown) => {
       assert.ok(err instanceof CredentialsError);
       assert.equal(err.code, "RA_ACCESS_DENIED");
-      assert.equal(err.message, "Roles Anywhere CreateSession denied (AccessDeniedException: Untrusted Signing Certificate); check the trust anchor and certificate chain");
+      assert.equal(
+        err.message,
+        "Roles Anywhere CreateSession denied (AccessDeniedException: Untrusted Signing Certificate); check the trust anchor and certificate chain",
+      );
       return true;
     });
   });
@@ -295,7 +423,10 @@ test("createSession turns the service's refusal of a chainless request into a on
 test("createSession signed with a clock six minutes fast is refused as denied, not retried", async () => {
   await withFake({}, async (fake) => {
     const fast = new Date(NOW.getTime() + 360_000);
-    await assert.rejects(createSession({ ...BASE, endpointUrl: fake.url }, { now: () => fast, readFile }), (e: unknown) => e instanceof CredentialsError && e.code === "RA_ACCESS_DENIED");
+    await assert.rejects(
+      createSession({ ...BASE, endpointUrl: fake.url }, { now: () => fast, readFile }),
+      (e: unknown) => e instanceof CredentialsError && e.code === "RA_ACCESS_DENIED",
+    );
     assert.equal(fake.calls[0]!.rejection, "skew");
   });
 });
@@ -305,45 +436,107 @@ test("createSession reports a refused connection as a retryable UpstreamError RA
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((r) => server.close(() => r()));
-  await assert.rejects(createSession({ ...BASE, endpointUrl: `http://127.0.0.1:${port}` }, { now: () => NOW, readFile }), (e: unknown) => e instanceof UpstreamError && e.code === "RA_NETWORK" && e.retryable);
+  await assert.rejects(
+    createSession({ ...BASE, endpointUrl: `http://127.0.0.1:${port}` }, { now: () => NOW, readFile }),
+    (e: unknown) => e instanceof UpstreamError && e.code === "RA_NETWORK" && e.retryable,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 // Error and response mapping through an injected transport
 
-const reply = (status: number, body: string, headers: Record<string, string> = {}): RolesAnywhereHttp => async () => ({ status, body, headers });
+const reply =
+  (status: number, body: string, headers: Record<string, string> = {}): RolesAnywhereHttp =>
+  async () => ({ status, body, headers });
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN = "FQoGZXIvYXdzEJr//////////wEaDFakeSessionToken";
 const okBody = (credentials: Record<string, unknown>) => JSON.stringify({ credentialSet: [{ credentials }] });
 
-const failures: Array<{ name: string; send: RolesAnywhereHttp; cls: abstract new (...args: never[]) => PluginError; code: string; retryable?: boolean; includes?: string }> = [
+const failures: Array<{
+  name: string;
+  send: RolesAnywhereHttp;
+  cls: abstract new (...args: never[]) => PluginError;
+  code: string;
+  retryable?: boolean;
+  includes?: string;
+}> = [
   {
     name: "a 429 whose error type header carries a namespace and a URL suffix",
     send: reply(429, '{"message":"Rate exceeded"}', { "x-amzn-errortype": "com.amazonaws#ThrottlingException:http://internal.amazon.com/" }),
-    cls: UpstreamError, code: "RA_THROTTLED", retryable: true, includes: "(ThrottlingException: Rate exceeded)",
+    cls: UpstreamError,
+    code: "RA_THROTTLED",
+    retryable: true,
+    includes: "(ThrottlingException: Rate exceeded)",
   },
-  { name: "a 500 whose type is only in the body's __type with a capitalised Message", send: reply(500, '{"__type":"InternalServerException","Message":"boom"}'), cls: UpstreamError, code: "RA_SERVER_ERROR", retryable: true, includes: "InternalServerException: boom" },
+  {
+    name: "a 500 whose type is only in the body's __type with a capitalised Message",
+    send: reply(500, '{"__type":"InternalServerException","Message":"boom"}'),
+    cls: UpstreamError,
+    code: "RA_SERVER_ERROR",
+    retryable: true,
+    includes: "InternalServerException: boom",
+  },
   { name: "a 502 with an HTML body", send: reply(502, "<html>bad gateway</html>"), cls: UpstreamError, code: "RA_SERVER_ERROR", retryable: true },
-  { name: "a 403 with the type only in the body's code", send: reply(403, '{"code":"AccessDeniedException","message":"Invalid signature"}'), cls: CredentialsError, code: "RA_ACCESS_DENIED", includes: "(AccessDeniedException: Invalid signature)" },
-  { name: "a 400 ValidationException", send: reply(400, '{"message":"1 validation error detected"}', { "x-amzn-errortype": "ValidationException" }), cls: ConfigError, code: "RA_REQUEST_INVALID" },
-  { name: "a 404 ResourceNotFoundException", send: reply(404, '{"message":"not found"}', { "x-amzn-errortype": "ResourceNotFoundException" }), cls: ConfigError, code: "RA_NOT_FOUND" },
-  { name: "a 409 of an unknown type", send: reply(409, '{"message":"conflict"}', { "x-amzn-errortype": "ConflictException" }), cls: CredentialsError, code: "RA_REJECTED" },
+  {
+    name: "a 403 with the type only in the body's code",
+    send: reply(403, '{"code":"AccessDeniedException","message":"Invalid signature"}'),
+    cls: CredentialsError,
+    code: "RA_ACCESS_DENIED",
+    includes: "(AccessDeniedException: Invalid signature)",
+  },
+  {
+    name: "a 400 ValidationException",
+    send: reply(400, '{"message":"1 validation error detected"}', { "x-amzn-errortype": "ValidationException" }),
+    cls: ConfigError,
+    code: "RA_REQUEST_INVALID",
+  },
+  {
+    name: "a 404 ResourceNotFoundException",
+    send: reply(404, '{"message":"not found"}', { "x-amzn-errortype": "ResourceNotFoundException" }),
+    cls: ConfigError,
+    code: "RA_NOT_FOUND",
+  },
+  {
+    name: "a 409 of an unknown type",
+    send: reply(409, '{"message":"conflict"}', { "x-amzn-errortype": "ConflictException" }),
+    cls: CredentialsError,
+    code: "RA_REJECTED",
+  },
   { name: "a 201 whose body is not JSON", send: reply(201, `not json ${SECRET}`), cls: UpstreamError, code: "RA_BAD_RESPONSE", retryable: false },
   { name: "a 201 with an empty credentialSet", send: reply(201, '{"credentialSet":[]}'), cls: UpstreamError, code: "RA_BAD_RESPONSE", retryable: false },
-  { name: "a 201 whose expiration is a number", send: reply(201, okBody({ accessKeyId: "ASIAX", secretAccessKey: SECRET, sessionToken: TOKEN, expiration: 1750000000 })), cls: UpstreamError, code: "RA_BAD_RESPONSE" },
-  { name: "a 201 whose expiration is not a timestamp", send: reply(201, okBody({ accessKeyId: "ASIAX", secretAccessKey: SECRET, sessionToken: TOKEN, expiration: "tomorrow" })), cls: UpstreamError, code: "RA_BAD_RESPONSE" },
-  { name: "a 201 without a session token", send: reply(201, okBody({ accessKeyId: "ASIAX", secretAccessKey: SECRET, expiration: "2025-06-15T13:34:56Z" })), cls: UpstreamError, code: "RA_BAD_RESPONSE" },
+  {
+    name: "a 201 whose expiration is a number",
+    send: reply(201, okBody({ accessKeyId: "ASIAX", secretAccessKey: SECRET, sessionToken: TOKEN, expiration: 1750000000 })),
+    cls: UpstreamError,
+    code: "RA_BAD_RESPONSE",
+  },
+  {
+    name: "a 201 whose expiration is not a timestamp",
+    send: reply(201, okBody({ accessKeyId: "ASIAX", secretAccessKey: SECRET, sessionToken: TOKEN, expiration: "tomorrow" })),
+    cls: UpstreamError,
+    code: "RA_BAD_RESPONSE",
+  },
+  {
+    name: "a 201 without a session token",
+    send: reply(201, okBody({ accessKeyId: "ASIAX", secretAccessKey: SECRET, expiration: "2025-06-15T13:34:56Z" })),
+    cls: UpstreamError,
+    code: "RA_BAD_RESPONSE",
+  },
   {
     name: "a transport failure",
     send: async () => {
       throw Object.assign(new Error("connect ECONNRESET"), { code: "ECONNRESET" });
     },
-    cls: UpstreamError, code: "RA_NETWORK", retryable: true,
+    cls: UpstreamError,
+    code: "RA_NETWORK",
+    retryable: true,
   },
   {
     name: "an attempt that outlives its timeout",
     send: (req) => new Promise((_, reject) => req.signal.addEventListener("abort", () => reject(req.signal.reason), { once: true })),
-    cls: UpstreamError, code: "RA_TIMEOUT", retryable: true,
+    cls: UpstreamError,
+    code: "RA_TIMEOUT",
+    retryable: true,
   },
 ];
 for (const f of failures) {
@@ -368,12 +561,20 @@ test("createSession sends this product's User-Agent (unsigned, as the SDKs do) a
     const call = fake.calls[0]!;
     assert.equal(call.status, 201, `${call.errorType}: ${call.rejection}`);
     assert.equal(call.headers["user-agent"], "ecr-credential-provider/9.9.9");
-    assert.ok(lines.some((l) => /debug: AWS attempt call="Roles Anywhere CreateSession in us-east-1 \(http:\/\/127\.0\.0\.1:\d+\)" attempt=1 status=201 ms=\d+/.test(l)), lines.join(""));
+    assert.ok(
+      lines.some((l) =>
+        /debug: AWS attempt call="Roles Anywhere CreateSession in us-east-1 \(http:\/\/127\.0\.0\.1:\d+\)" attempt=1 status=201 ms=\d+/.test(l),
+      ),
+      lines.join(""),
+    );
   });
 });
 
 test("createSession accepts fractional seconds in expiration and ignores unknown fields", async () => {
-  const body = JSON.stringify({ credentialSet: [{ credentials: { accessKeyId: "ASIAX", secretAccessKey: SECRET, sessionToken: TOKEN, expiration: "2025-06-15T13:34:56.5Z" }, extra: 1 }], more: true });
+  const body = JSON.stringify({
+    credentialSet: [{ credentials: { accessKeyId: "ASIAX", secretAccessKey: SECRET, sessionToken: TOKEN, expiration: "2025-06-15T13:34:56.5Z" }, extra: 1 }],
+    more: true,
+  });
   const creds = await createSession(BASE, { now: () => NOW, readFile, send: reply(201, body) });
   assert.equal(creds.expiration.toISOString(), "2025-06-15T13:34:56.500Z");
 });
@@ -384,7 +585,10 @@ test("createSession does not send when the caller's signal has already aborted",
     sent++;
     return { status: 201, body: "{}", headers: {} };
   };
-  await assert.rejects(createSession(BASE, { now: () => NOW, readFile, send, signal: AbortSignal.abort() }), (e: unknown) => e instanceof UpstreamError && e.code === "RA_ABORTED" && !e.retryable);
+  await assert.rejects(
+    createSession(BASE, { now: () => NOW, readFile, send, signal: AbortSignal.abort() }),
+    (e: unknown) => e instanceof UpstreamError && e.code === "RA_ABORTED" && !e.retryable,
+  );
   assert.equal(sent, 0);
 });
 
@@ -503,7 +707,10 @@ test("the provider stops retrying when the caller's signal aborts during backoff
 
 test("the provider surfaces configuration errors without calling the network", async () => {
   const send = neverSend();
-  await assert.rejects(fromRolesAnywhere({ ...BASE, durationSeconds: 60 }, { now: () => NOW, readFile, send })(), (e: unknown) => e instanceof ConfigError && e.code === "RA_DURATION_INVALID");
+  await assert.rejects(
+    fromRolesAnywhere({ ...BASE, durationSeconds: 60 }, { now: () => NOW, readFile, send })(),
+    (e: unknown) => e instanceof ConfigError && e.code === "RA_DURATION_INVALID",
+  );
   assert.equal(send.calls, 0);
 });
 
@@ -520,11 +727,19 @@ test("the identity names the three ARNs and the leaf's SHA-256 fingerprint", () 
   const id = rolesAnywhereIdentity(BASE, { readFileSync: readFileSync2 });
   const fp = new X509Certificate(file("/pki/leaf-rsa.cert.pem")).fingerprint256.replace(/:/g, "").toLowerCase();
   assert.equal(id, `rolesanywhere|${TA}|${PROFILE}|${ROLE}|sha256:${fp}`);
-  assert.equal(fp, createHash("sha256").update(new X509Certificate(file("/pki/leaf-rsa.cert.pem")).raw).digest("hex"));
+  assert.equal(
+    fp,
+    createHash("sha256")
+      .update(new X509Certificate(file("/pki/leaf-rsa.cert.pem")).raw)
+      .digest("hex"),
+  );
 });
 
 test("the identity is the same for a leaf-only file and a fullchain file of the same leaf", () => {
-  assert.equal(rolesAnywhereIdentity(BASE, { readFileSync: readFileSync2 }), rolesAnywhereIdentity({ ...BASE, certificatePath: "/pki/leaf-rsa.fullchain.pem" }, { readFileSync: readFileSync2 }));
+  assert.equal(
+    rolesAnywhereIdentity(BASE, { readFileSync: readFileSync2 }),
+    rolesAnywhereIdentity({ ...BASE, certificatePath: "/pki/leaf-rsa.fullchain.pem" }, { readFileSync: readFileSync2 }),
+  );
 });
 
 test("the identity differs for another certificate or another role", () => {
@@ -534,7 +749,10 @@ test("the identity differs for another certificate or another role", () => {
 });
 
 test("the identity of an unreadable certificate is a ConfigError RA_FILE_UNREADABLE", () => {
-  assert.throws(() => rolesAnywhereIdentity({ ...BASE, certificatePath: "/missing.pem" }, { readFileSync: readFileSync2 }), (e: unknown) => e instanceof ConfigError && e.code === "RA_FILE_UNREADABLE");
+  assert.throws(
+    () => rolesAnywhereIdentity({ ...BASE, certificatePath: "/missing.pem" }, { readFileSync: readFileSync2 }),
+    (e: unknown) => e instanceof ConfigError && e.code === "RA_FILE_UNREADABLE",
+  );
 });
 
 test("the identity reads the real file system by default", () => {

@@ -38,7 +38,9 @@ interface VectorCase {
 const load = (file: string): VectorCase[] => (JSON.parse(read(file).toString("utf8")) as { cases: VectorCase[] }).cases;
 
 function pemDers(pem: Buffer): Buffer[] {
-  return [...pem.toString("latin1").matchAll(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
+  return [...pem.toString("latin1").matchAll(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g)].map((m) =>
+    Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"),
+  );
 }
 
 function inputFor(c: VectorCase, override: Partial<RolesAnywhereSignInput> = {}): RolesAnywhereSignInput {
@@ -80,8 +82,20 @@ for (const c of ecCases) {
   test(`matches EC vector ${c.name} up to the string to sign and produces a DER signature the leaf key verifies`, () => {
     const out = signRolesAnywhereRequest(inputFor(c));
     const deterministic = [
-      "url", "x509", "x509Chain", "serialDecimal", "amzDate", "canonicalQueryString", "canonicalHeaders", "signedHeaders",
-      "payloadHash", "canonicalRequest", "canonicalRequestHash", "credentialScope", "stringToSign", "authorizationWithoutSignature",
+      "url",
+      "x509",
+      "x509Chain",
+      "serialDecimal",
+      "amzDate",
+      "canonicalQueryString",
+      "canonicalHeaders",
+      "signedHeaders",
+      "payloadHash",
+      "canonicalRequest",
+      "canonicalRequestHash",
+      "credentialScope",
+      "stringToSign",
+      "authorizationWithoutSignature",
     ];
     for (const field of deterministic) assert.deepEqual((out as unknown as Record<string, unknown>)[field], c.expected[field], `field ${field}`);
     const { Authorization: _ours, ...ourHeaders } = out.requestHeaders;
@@ -113,7 +127,10 @@ test("a body with one flipped byte yields an EC signature that does not verify a
   const out = signRolesAnywhereRequest(inputFor(c, { body: c.inputs.body.replace("3600", "3601") }));
   assert.notEqual(out.stringToSign, c.expected.stringToSign);
   const publicKey = new X509Certificate(read(c.inputs.certificateFile)).publicKey;
-  assert.equal(verify("sha256", Buffer.from(c.expected.stringToSign, "utf8"), { key: publicKey, dsaEncoding: "der" }, Buffer.from(out.signature, "hex")), false);
+  assert.equal(
+    verify("sha256", Buffer.from(c.expected.stringToSign, "utf8"), { key: publicKey, dsaEncoding: "der" }, Buffer.from(out.signature, "hex")),
+    false,
+  );
 });
 
 test("signs with a P-384 key as AWS4-X509-ECDSA-SHA256 using SHA-256", () => {
@@ -154,7 +171,14 @@ for (const [name, input, want] of encodings) {
 }
 
 test("the canonical query sorts pairs by encoded name and is empty without pairs", () => {
-  assert.equal(canonicalQueryString([["b", "2"], ["a", "x y"], ["B", "1"]]), "B=1&a=x%20y&b=2");
+  assert.equal(
+    canonicalQueryString([
+      ["b", "2"],
+      ["a", "x y"],
+      ["B", "1"],
+    ]),
+    "B=1&a=x%20y&b=2",
+  );
   assert.equal(canonicalQueryString([]), "");
 });
 
