@@ -261,12 +261,42 @@ function splitPlugin(role) {
   };
 }
 
+/**
+ * SDK files the lazy half takes from src/aws/shims/ instead: same exports and behaviour, less work
+ * on every cold run (docs/architecture.md). A missing or unused SDK file fails the build, so an SDK
+ * upgrade that moves one is noticed; test/e2e/cold-path.test.ts checks what a cold run loads.
+ */
+const SDK_SHIMS = {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js": "src/aws/shims/crc32-node.ts",
+};
+
+function sdkShimsPlugin() {
+  const used = new Set();
+  return {
+    name: "sdk-shims",
+    setup(b) {
+      for (const [sdkFile, shim] of Object.entries(SDK_SHIMS)) {
+        for (const f of [sdkFile, shim]) if (!existsSync(join(ROOT, f))) fail(`sdk shim: ${f} does not exist (SDK upgraded? see SDK_SHIMS)`);
+        const filter = new RegExp(`^${join(ROOT, sdkFile).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
+        b.onLoad({ filter }, () => {
+          used.add(sdkFile);
+          return { contents: readFileSync(join(ROOT, shim), "utf8"), loader: "ts", resolveDir: dirname(join(ROOT, shim)) };
+        });
+      }
+      b.onEnd(() => {
+        const unused = Object.keys(SDK_SHIMS).filter((f) => !used.has(f));
+        if (unused.length) fail(`sdk shim: ${unused.join(", ")} no longer in the lazy half (SDK upgraded? see SDK_SHIMS)`);
+      });
+    },
+  };
+}
+
 async function bundle(entry, outFile, role = "single") {
   const esbuild = await import("esbuild");
   const commit = gitCommit();
   const result = await esbuild.build({
     entryPoints: [join(ROOT, entry)],
-    plugins: role === "single" ? [] : [splitPlugin(role)],
+    plugins: role === "single" ? [] : role === "lazy" ? [splitPlugin(role), sdkShimsPlugin()] : [splitPlugin(role)],
     // The lazy half runs through vm.compileFunction, which cannot import(): turn import() into require().
     ...(role === "lazy" ? { supported: { "dynamic-import": false } } : {}),
     outfile: outFile,
