@@ -316,7 +316,9 @@ async function bundle(entry, outFile, role = "single") {
     metafile: true,
     splitting: false,   // SEA takes one file; dynamic import() of bundled modules stays lazy
     sourcemap: false,
-    charset: "utf8",
+    // ASCII source (non-ASCII escaped): V8 keeps it as a one-byte string and the loader's UTF-8
+    // decode of the 600 KB lazy half takes a fast path (about 1 ms instead of 3-6 on a cold run).
+    charset: "ascii",
     logLevel: "silent",
     absWorkingDir: ROOT,
   });
