@@ -672,19 +672,23 @@ async function buildPlugin(plan) {
   return program;
 }
 
-/** The trivial SEA the benchmarks compare against (--with-trivial). */
+/** SEAs the benchmarks compare against (--with-trivial): dist/bench/<name>, from bench/trivial/<entry>. */
+const BENCH_SEAS = { "trivial-sea": "main.ts", "https-post-sea": "https-post.ts" };
+
+/** The trivial SEA, and the trivial SEA plus one bare HTTPS request (Node's own floor for a cold run). */
 async function buildTrivial(plan) {
   mkdirSync(join(plan.outDir, "bench"), { recursive: true });
-  return buildProgram(plan, {
-    entry: "bench/trivial/main.ts", label: "trivial",
-    outputs: [[HOST_ARCH, join(plan.outDir, "bench", "trivial-sea")]],
-  });
+  const built = [];
+  for (const [name, entry] of Object.entries(BENCH_SEAS)) {
+    built.push(await buildProgram(plan, { entry: `bench/trivial/${entry}`, label: name.replace(/-sea$/, ""), outputs: [[HOST_ARCH, join(plan.outDir, "bench", name)]] }));
+  }
+  return { ...built[0], rows: built.flatMap((b) => b.rows) };
 }
 
 function smokeAll({ say, targets, windowsTargets, outDir }, trivial) {
   for (const arch of targets) say(`  smoke ${arch}: ${smoke(arch, join(outDir, executableName(arch)))}`);
   for (const t of windowsTargets) say(`  smoke ${t}: ${smokeWindows(join(outDir, WINDOWS_TARGETS[t].file))}`);
-  if (trivial) say(`  smoke trivial: ${smoke(HOST_ARCH, join(outDir, "bench", "trivial-sea"))}`);
+  if (trivial) for (const name of Object.keys(BENCH_SEAS)) say(`  smoke ${name}: ${smoke(HOST_ARCH, join(outDir, "bench", name))}`);
 }
 
 function writeBuildInfo({ outDir, targets, windowsTargets, opts, useCodeCache, tools }, commit) {
@@ -699,7 +703,7 @@ function printSummary({ say, outDir }, program, trivial, sums) {
   const rows = [...program.rows, ...(trivial?.rows ?? [])];
   say("\n  program  arch           node      stripped  blob     executable");
   for (const r of rows) {
-    say(`  ${r.label.padEnd(8)} ${r.arch.padEnd(14)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`);
+    say(`  ${r.label.padEnd(10)} ${r.arch.padEnd(12)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`);
   }
   say(`  bundle: ${program.bundleBytes} bytes${trivial ? `; trivial bundle: ${trivial.bundleBytes} bytes` : ""}`);
   say(`  ${sums.length} files in ${relative(ROOT, join(outDir, DIST_FILES.sums))}`);
