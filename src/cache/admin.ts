@@ -153,24 +153,34 @@ export interface ClearResult {
 export async function clearCache(
   dir: string,
   match: (e: CacheEntryInfo) => boolean,
-  opts: { now: Date; all: boolean; lockWaitMs?: number; isAlive: (pid: number) => boolean; pid: number },
+  opts: {
+    now: () => Date;
+    all: boolean;
+    lockWaitMs?: number;
+    isAlive: (pid: number) => boolean;
+    pid: number;
+    /** Pause between lock polls; injected so tests wait on a virtual clock. */
+    sleep?: (ms: number) => Promise<void>;
+  },
 ): Promise<ClearResult> {
   const { isAlive, pid } = opts;
+  const now = () => opts.now().getTime();
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const result: ClearResult = { removed: [], busy: [] };
-  for (const e of listCache(dir, opts.now)) {
+  for (const e of listCache(dir, opts.now())) {
     if (e.state === "unreadable" ? !opts.all : !match(e)) continue;
     const base = path.join(dir, e.file.replace(/\.json$/, ""));
     const lock = base + ".lock";
-    const deadline = Date.now() + (opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const deadline = now() + (opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
     let locked: boolean;
     for (;;) {
       try {
-        locked = takeLock(lock, pid, Date.now());
+        locked = takeLock(lock, pid, now());
       } catch (err) {
         throw new ConfigError("cache_unwritable", `cannot lock ${lock} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); run as root`);
       }
       if (locked) break;
-      if (lockIsStale(lock, isAlive, Date.now())) {
+      if (lockIsStale(lock, isAlive, now())) {
         try {
           fs.unlinkSync(lock);
         } catch {
@@ -178,8 +188,8 @@ export async function clearCache(
         }
         continue;
       }
-      if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 100));
+      if (now() > deadline) break;
+      await sleep(100);
     }
     if (!locked) {
       result.busy.push(e);
@@ -237,7 +247,7 @@ export async function runCacheCommand(
   if (sub === "clear") {
     if (rest.length > 1) throw new InputError("bad_usage", "cache clear takes at most one REGISTRY or REGION; see cache --help");
     const filter = clearFilter(rest[0], ctx.aliases);
-    const r = await clearCache(ctx.dir, filter, { now: ctx.now(), all: rest.length === 0, pid: ctx.pid, isAlive: ctx.isAlive });
+    const r = await clearCache(ctx.dir, filter, { now: ctx.now, all: rest.length === 0, pid: ctx.pid, isAlive: ctx.isAlive });
     const line = (e: CacheEntryInfo) => `  ${e.scope}  ${e.identity}`;
     if (ctx.output === "json") {
       ctx.writeStdout(JSON.stringify({ cacheDir: ctx.dir, removed: r.removed, busy: r.busy }) + "\n");

@@ -16,7 +16,8 @@ export interface RouteContext extends AnswerContext {
 /** Run the command the configuration names; returns its exit code, throws a PluginError on failure. */
 export async function route(ctx: RouteContext): Promise<number> {
   const { config } = ctx;
-  if (config.command !== "version" && config.command !== "help") ctx.log.debug("settings", settingsFields(config));
+  // Built only at debug level: a plugin run at the default level never pays for it.
+  if (ctx.log.level === "debug" && config.command !== "version" && config.command !== "help") ctx.log.debug("settings", settingsFields(config));
   switch (config.command) {
     case "version":
       ctx.writeStdout(`ecr-credential-provider ${ctx.version}\n`);

@@ -81,7 +81,7 @@ test("list: a missing directory is an empty cache; an unreadable file is listed 
 
 test("clear by region, by registry (aliases applied) and all", async () => {
   const { dir } = await filled();
-  const opts = { now: T0, all: false, pid: 1, isAlive: () => false };
+  const opts = { now: () => T0, all: false, pid: 1, isAlive: () => false };
   const r1 = await clearCache(dir, clearFilter("cn-northwest-1", new Map()), opts);
   assert.deepEqual(
     r1.removed.map((e) => e.region),
@@ -95,21 +95,26 @@ test("clear by region, by registry (aliases applied) and all", async () => {
   );
   const r3 = await clearCache(dir, clearFilter("123456789012.dkr.ecr.us-west-2.amazonaws.com", new Map()), opts);
   assert.deepEqual(r3.removed, [], "the FIPS entry is not the standard endpoint's");
-  const r4 = await clearCache(dir, clearFilter(undefined, new Map()), { now: T0, all: true, pid: 1, isAlive: () => false });
+  const r4 = await clearCache(dir, clearFilter(undefined, new Map()), { now: () => T0, all: true, pid: 1, isAlive: () => false });
   assert.equal(r4.removed.length, 1);
   assert.deepEqual(readdirSync(dir), []);
 });
 
-test("clear respects the lock: a live holder keeps its entry (busy), a dead holder's lock is broken", async () => {
+test("clear respects the lock: a live holder keeps its entry (busy), a dead holder's lock is broken", { timeout: 10_000 }, async () => {
   const { dir, keys } = await filled();
   const lock = join(dir, entryName(keys[0]!) + ".lock");
   writeFileSync(lock, JSON.stringify({ pid: 4242, at: Date.now() }));
-  const live = await clearCache(dir, () => true, { now: T0, all: true, lockWaitMs: 300, pid: 1, isAlive: () => true });
+  // The wait runs on an injected clock: each poll's pause advances it, nothing really sleeps.
+  let virtual = Date.now();
+  const pauses: number[] = [];
+  const clock = { now: () => new Date(virtual), sleep: async (ms: number) => void (pauses.push(ms), (virtual += ms)) };
+  const live = await clearCache(dir, () => true, { ...clock, all: true, lockWaitMs: 300, pid: 1, isAlive: () => true });
   assert.equal(live.busy.length, 1);
+  assert.deepEqual(pauses, [100, 100, 100, 100], "polls every 100 ms until the wait has passed on the injected clock");
   assert.equal(live.removed.length, 2);
   assert.ok(existsSync(join(dir, entryName(keys[0]!) + ".json")), "a locked entry is left alone");
   assert.ok(existsSync(lock), "another run's lock is left alone");
-  const dead = await clearCache(dir, () => true, { now: T0, all: true, lockWaitMs: 300, pid: 1, isAlive: () => false });
+  const dead = await clearCache(dir, () => true, { ...clock, all: true, lockWaitMs: 300, pid: 1, isAlive: () => false });
   assert.equal(dead.removed.length, 1);
   assert.deepEqual(readdirSync(dir), []);
 });
