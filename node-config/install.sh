@@ -234,7 +234,9 @@ check_plan() {
 		if [ -n "$was" ] && [ "$was" = "$(sha256_of "$target")" ]; then continue; fi
 		[ "$FORCE" = 1 ] && continue
 		if [ -n "$was" ]; then why="was edited after install.sh wrote it"; else why="exists and was not written by install.sh"; fi
-		die $EX_EDITED "$dest $why; kept it and changed nothing (compare with: $(basename "$0") --print-config; pass --force to replace it, a backup is kept)"
+		# Only the credential provider config can be printed for comparison; other files (drop-ins, manifests) are named.
+		if [ "$dest" = "$CONFIG_FILE" ]; then compare="compare with: $(basename "$0") --print-config; "; else compare=; fi
+		die $EX_EDITED "$dest $why; kept it and changed nothing (${compare}pass --force to replace it with install.sh's version, a backup is kept)"
 	done <"$TMP/plan"
 }
 apply_plan() {

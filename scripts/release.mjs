@@ -17,6 +17,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ARCHES, DIST_FILES, LIBS_DIR_NAME, NAME, WINDOWS_TARGETS, executableName } from "../build.mjs";
+import { debMaintainer } from "./deb-maintainer.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
@@ -150,11 +151,19 @@ function installedSizeKiB(dir) {
   return Math.ceil(bytes / 1024);
 }
 
-/** The Debian Maintainer: package.json `author` ("Name <address>"); no fallback, no placeholder. */
+/** The Debian Maintainer: who builds and publishes the packages (scripts/deb-maintainer.mjs); never a placeholder. */
+let maintainerField;
 function maintainer() {
-  const a = typeof PKG.author === "string" ? PKG.author : PKG.author ? `${PKG.author.name} <${PKG.author.email}>` : "";
-  if (!/^[^<>@]+ <[^<>@\s]+@[^<>@\s]+\.[a-z]+>$/.test(a)) fail(`package.json "author" must be "Name <address>" (the .deb's Maintainer); got ${JSON.stringify(PKG.author)}`);
-  return a;
+  if (!maintainerField) {
+    try {
+      const m = debMaintainer();
+      maintainerField = m.value;
+      if (m.from !== "environment") console.error(`release: .deb Maintainer: ${m.value}, the build account (set DEBFULLNAME and DEBEMAIL to name who publishes the packages)`);
+    } catch (e) {
+      fail(e.message);
+    }
+  }
+  return maintainerField;
 }
 
 /** Extended description lines for debian/control: " " + words, at most 80 columns. */

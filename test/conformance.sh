@@ -34,6 +34,13 @@ if [ ! -x "$bin" ]; then
 fi
 export ECR_PROVIDER_BIN="$bin"
 
+unformatted=$(gofmt -l . 2>&1)
+if [ -n "$unformatted" ]; then
+  say "not gofmt-formatted (run gofmt -w on them): $unformatted"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 # The k8s.io/kubernetes compile is the long pole (minutes on a cold build
 # cache): start it now, install the registry tools meanwhile. -mod=readonly:
 # go.mod/go.sum are committed; nothing is tidied at run time.
@@ -77,6 +84,12 @@ args=(-test.v -test.count=1 -test.timeout=8m)
 [ -n "${CONFORMANCE_VERBOSE:-}" ] && export HARNESS_VERBOSE=1
 "$work/kubelet.test" "${args[@]}" 2>&1 | tee "$work/test.log"
 rc=${PIPESTATUS[0]}
+# The systemd unit expander's own tests (a package of its own: the harness binary above does not hold them).
+if [ -z "${CONFORMANCE_RUN:-}" ]; then
+  go test -mod=readonly -count=1 -v ./systemdunit/ 2>&1 | tee -a "$work/test.log"
+  unit_rc=${PIPESTATUS[0]}
+  [ "$rc" != 0 ] || rc=$unit_rc
+fi
 
 passed=$(grep -cE '^\s*--- PASS' "$work/test.log")
 failed=$(grep -cE '^\s*--- FAIL' "$work/test.log")

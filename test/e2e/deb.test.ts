@@ -9,21 +9,19 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkS
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { aptMirror, chrootSkip, DEB_ARCH, minbaseRoot, runInChroot, scratchRoot } from "../helpers/debian-root.ts";
-import { bumpedBuild, localRelease, releaseSkip, REPO, VERSION, type LocalRelease } from "../helpers/release.ts";
+import { bumpedBuild, localRelease, PLACEHOLDER, releaseSkip, REPO, VERSION, type LocalRelease } from "../helpers/release.ts";
+import { buildRoot, scenarios, UNITS_DIR, type Scenario } from "../helpers/unit-roots.ts";
 
 const NAME = "ecr-credential-provider";
-const PKG_JSON = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
 const DEB_EXE = `/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/${NAME}`;
 const KIT_EXE = `/opt/${NAME}/bin/${NAME}`;
 const KIT_INSTALL = `/usr/share/${NAME}/node-config/install.sh`;
 const NEXT = VERSION.replace(/(\d+)$/, (d) => String(Number(d) + 1));
-const KUBEADM_DROPIN = `[Service]
-Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
-EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
-EnvironmentFile=-/etc/default/kubelet
-ExecStart=
-ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
-`;
+/** The kubeadm DEB node of test/fixtures/units (packaged kubelet.service, 10-kubeadm.conf, /etc/default/kubelet), minus the OS release file the chroot has. */
+const KUBEADM_NODE = ((s: Scenario): Scenario => ({ ...s, files: Object.fromEntries(Object.entries(s.files).filter(([p]) => p !== "/etc/debian_version")) }))(
+  scenarios().find((s) => s.name === "kubeadm-deb")!,
+);
+const DEFAULT_KUBELET = readFileSync(join(UNITS_DIR, "files", KUBEADM_NODE.files["/etc/default/kubelet"] as string), "utf8");
 
 let current: LocalRelease;
 let next: LocalRelease;
@@ -51,25 +49,23 @@ describe(".deb with dpkg in a Debian minbase chroot", { skip, timeout: 900_000 }
     copyFileSync(debOf(current, VERSION), at(`/srv/${NAME}_${VERSION}.deb`));
     copyFileSync(debOf(next, NEXT), at(`/srv/${NAME}_${NEXT}.deb`));
     copyFileSync(join(current.dir, `${NAME}-${VERSION}-linux-${DEB_ARCH}.tar.gz`), at(`/srv/${NAME}-${VERSION}-linux-${DEB_ARCH}.tar.gz`));
-    // A kubeadm node (kubernetes/release templates; DEB packages use /etc/default/kubelet).
-    mkdirSync(at("/usr/lib/systemd/system/kubelet.service.d"), { recursive: true });
-    writeFileSync(at("/usr/lib/systemd/system/kubelet.service"), "[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n");
-    writeFileSync(at("/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"), KUBEADM_DROPIN);
-    writeFileSync(at("/etc/default/kubelet"), "KUBELET_EXTRA_ARGS=\n");
+    // A kubeadm node as the DEB packages lay it out (real unit files; DEB packages use /etc/default/kubelet).
+    buildRoot(KUBEADM_NODE, root);
   });
   after(() => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it("has real metadata: Maintainer from package.json author, no placeholder, Depends on the C runtime", () => {
+  it("has real metadata: Maintainer is who built it (scripts/deb-maintainer.mjs), no placeholder, Depends on the C runtime", () => {
     const info = spawnSync("dpkg-deb", ["--field", debOf(current, VERSION)], { encoding: "utf8" }).stdout;
     const field = (k: string) => new RegExp(`^${k}: (.*)$`, "m").exec(info)?.[1];
     assert.equal(field("Package"), NAME);
     assert.equal(field("Version"), VERSION);
     assert.equal(field("Architecture"), DEB_ARCH);
-    assert.equal(field("Maintainer"), PKG_JSON.author);
-    assert.match(field("Maintainer") ?? "", /^[^<>@]+ <[^<>@\s]+@[^<>@\s]+\.[a-z]+>$/);
-    assert.doesNotMatch(info, /localhost|placeholder|example\.(com|org)|users\.noreply|TODO/i);
+    const builder = spawnSync(process.execPath, [join(REPO, "scripts", "deb-maintainer.mjs")], { encoding: "utf8" });
+    assert.equal(field("Maintainer"), builder.stdout.trim());
+    assert.match(field("Maintainer") ?? "", /^[^<>@]+ <[^<>@\s]+@[^<>@\s]+>$/);
+    assert.doesNotMatch(info, PLACEHOLDER);
     assert.match(field("Depends") ?? "", /libc6 \(>= 2\.28\)/);
   });
 
@@ -111,7 +107,7 @@ describe(".deb with dpkg in a Debian minbase chroot", { skip, timeout: 900_000 }
     assert.match(out, /install\.sh --uninstall|uninstall/);
     assert.ok(!existsSync(at(DEB_EXE)), DEB_EXE);
     assert.ok(!existsSync(at(KIT_EXE)) && !isLink(at(KIT_EXE)), KIT_EXE);
-    assert.equal(readFileSync(at("/etc/default/kubelet"), "utf8"), "KUBELET_EXTRA_ARGS=\n");
+    assert.equal(readFileSync(at("/etc/default/kubelet"), "utf8"), DEFAULT_KUBELET, "the package default, byte for byte");
     assert.ok(!existsSync(at(`/etc/${NAME}`)), `/etc/${NAME} left behind`);
     assert.ok(existsSync(at(`/var/cache/${NAME}/token`)), "remove keeps the token cache (purge deletes it)");
   });

@@ -5,7 +5,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,7 +147,7 @@ describe("install.sh keeps operator edits", () => {
     const r = install([...args, "--log-level", "info"]);
     assert.equal(r.status, 73, r.stdout + r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1);
-    assert.match(r.stderr, /config\.yaml was edited after install\.sh wrote it; kept it .*--force/);
+    assert.match(r.stderr, /config\.yaml was edited after install\.sh wrote it; kept it and changed nothing \(compare with: install\.sh --print-config; pass --force/);
     assert.deepEqual(snapshot(root), before);
     const plain = install(args);
     assert.equal(plain.status, 73, "the same config as installed would still overwrite the edit");
@@ -246,9 +246,46 @@ describe("the docs say what install.sh does", () => {
   it("names the drop-in install.sh writes, and no other", () => {
     const name = /^OUR_DROPIN_NAME=(\S+)$/m.exec(script)![1]!;
     assert.equal(DROPIN.split("/").pop(), name);
-    for (const text of [doc, readme]) {
-      assert.ok(text.includes(`kubelet.service.d/${name}`));
-      assert.ok(!text.includes("90-ecr-credential-provider.conf"));
+    for (const text of [doc, readme]) assert.ok(text.includes(`kubelet.service.d/${name}`));
+    // Every kubelet drop-in the docs or the kit name is install.sh's: a hand-written one of another
+    // name would stack with install.sh's, and whichever sorts last would silently win.
+    const kit = fileURLToPath(new URL("../../node-config/", import.meta.url));
+    const kitFiles = (readdirSync(kit, { recursive: true }) as string[]).filter((f) => statSync(join(kit, f)).isFile() && f !== "install.sh");
+    const texts: [string, string][] = [
+      ["docs/node-kit.md", doc],
+      ["README.md", readme],
+      ...kitFiles.map((f): [string, string] => [`node-config/${f}`, readFileSync(join(kit, f), "utf8")]),
+    ];
+    for (const [file, text] of texts) {
+      for (const m of text.matchAll(/kubelet\.service\.d\/([\w.-]+\.conf)/g)) assert.equal(m[1], name, `${file} names the drop-in ${m[1]}`);
     }
+    const dropIns = kitFiles.filter((f) => /^\[Service\]$/m.test(readFileSync(join(kit, f), "utf8")));
+    assert.deepEqual(dropIns.sort(), ["wiring/kops/" + name, "wiring/systemd/" + name]);
   });
+
+  // The hand-written drop-ins are what install.sh writes on the units they are for.
+  for (const [example, distro, scenario] of [
+    ["wiring/kops", "kops", "kops-debian"],
+    ["wiring/systemd", "generic", "kubernetes-the-hard-way"],
+  ] as const) {
+    it(`${example}'s drop-in is what install.sh --distro ${distro} writes on the ${scenario} unit`, () => {
+      const root = rootFor(byName(scenario));
+      const r = install(["--distro", distro, "--root", root, "--binary", binary]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const execs = (text: string) => [...text.matchAll(/^ExecStart=(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/).join(" "));
+      const name = DROPIN.split("/").pop()!;
+      const byHand = readFileSync(fileURLToPath(new URL(`../../node-config/${example}/${name}`, import.meta.url)), "utf8");
+      assert.deepEqual(execs(byHand), execs(readFileSync(join(root, DROPIN), "utf8")));
+      // Both on one node: the same file, so install.sh refuses to replace the hand-written one.
+      const handRoot = rootFor(byName(scenario));
+      mkdirSync(join(handRoot, DROPIN, ".."), { recursive: true });
+      writeFileSync(join(handRoot, DROPIN), byHand);
+      const before = snapshot(handRoot);
+      const refused = install(["--distro", distro, "--root", handRoot, "--binary", binary]);
+      assert.equal(refused.status, 73, refused.stdout + refused.stderr);
+      // --print-config prints the credential provider config, not a drop-in: the hint does not send the operator there.
+      assert.match(refused.stderr, /exists and was not written by install\.sh; kept it and changed nothing \(pass --force/);
+      assert.deepEqual(snapshot(handRoot), before);
+    });
+  }
 });

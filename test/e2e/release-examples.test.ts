@@ -3,17 +3,22 @@
 // unchanged with real curl/tar/sh inside a scratch node (an overlay of this machine, see
 // helpers/overlay-root.ts). They download from a loopback HTTP server holding `scripts/release.mjs`
 // output (RELEASE_URL, the one knob the examples expose), or take it from /tmp as Packer's file
-// provisioner leaves it. Then the result is judged as the kubelet would see it: doctor --offline with
-// the kubelet's flags as systemd/nodeadm would pass them, the installed config is the shipped one,
-// and nothing is left in /tmp.
+// provisioner leaves it. Each scratch node starts from the real unit files of its platform
+// (test/fixtures/units/scenarios.json, provenance in its README). Then the result is judged as the
+// kubelet would see it: doctor --offline with the kubelet's flags as systemd/nodeadm would pass them,
+// the installed config is the shipped one, and nothing is left in /tmp.
+// With EXAMPLE_ROOTS_OUT=<dir>, each example's resulting root is moved to <dir>/<name> and listed in
+// <dir>/manifest.json: test/kubelet/examples_test.go (npm run test:conformance) runs this file that
+// way and parses the argv systemd would run from those roots with the kubelet's own flag parser.
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { overlayRoot, overlaySkip, type OverlayRoot } from "../helpers/overlay-root.ts";
+import { buildRoot, scenarios } from "../helpers/unit-roots.ts";
 import { HOST_ARCH, localRelease, releaseSkip, REPO, VERSION, type LocalRelease } from "../helpers/release.ts";
 
 const KIT = join(REPO, "node-config");
@@ -21,22 +26,6 @@ const SCRATCH = join(REPO, ".cache", "examples");
 const EXE = "/opt/ecr-credential-provider/bin/ecr-credential-provider";
 const TARBALL = `ecr-credential-provider-${VERSION}-linux-${HOST_ARCH}.tar.gz`;
 
-// kubeadm packages (kubernetes/release cmd/krel/templates/latest/{kubelet/kubelet.service,kubeadm/10-kubeadm.conf},
-// DEB build: /etc/sysconfig/kubelet -> /etc/default/kubelet; kubelet/kubelet.env), see docs distros.md §2.
-const KUBEADM_NODE: Record<string, string> = {
-  "/usr/lib/systemd/system/kubelet.service":
-    "[Unit]\nDescription=kubelet: The Kubernetes Node Agent\nDocumentation=https://kubernetes.io/docs/\nWants=network-online.target\nAfter=network-online.target\n\n[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\nStartLimitInterval=0\nRestartSec=10\n\n[Install]\nWantedBy=multi-user.target\n",
-  "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf":
-    '# Note: This dropin only works with kubeadm and kubelet v1.11+\n[Service]\nEnvironment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"\nEnvironment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"\n# This is a file that "kubeadm init" and "kubeadm join" generates at runtime, populating the KUBELET_KUBEADM_ARGS variable dynamically\nEnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env\n# This is a file that the user can use for overrides of the kubelet args as a last resort. Preferably, the user should use\n# the .NodeRegistration.KubeletExtraArgs object in the configuration files instead. KUBELET_EXTRA_ARGS should be sourced from this file.\nEnvironmentFile=-/etc/default/kubelet\nExecStart=\nExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS\n',
-  "/etc/default/kubelet": "KUBELET_EXTRA_ARGS=\n",
-};
-// kops nodeup (kubernetes/kops nodeup/pkg/model/kubelet.go buildSystemdService/buildSystemdEnvironmentFile), distros.md §11.
-const KOPS_NODE: Record<string, string> = {
-  "/lib/systemd/system/kubelet.service":
-    '[Unit]\nDescription=Kubernetes Kubelet Server\nDocumentation=https://github.com/kubernetes/kubernetes\nAfter=containerd.service\n\n[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nExecStart=/usr/local/bin/kubelet "$DAEMON_ARGS"\nRestart=always\nRestartSec=2s\nStartLimitInterval=0\nKillMode=process\nUser=root\nCPUAccounting=true\nMemoryAccounting=true\n',
-  "/etc/sysconfig/kubelet":
-    'DAEMON_ARGS="--config=/var/lib/kubelet/kubelet.conf --kubeconfig=/var/lib/kubelet/kubeconfig --image-credential-provider-config=/var/lib/kubelet/credential-provider.conf --image-credential-provider-bin-dir=/usr/local/bin"\nHOME="/root"\n',
-};
 /** Stands in for https://get.k3s.io (no internet here): fails unless the credential provider is installed before k3s starts. */
 const CURL_WITH_K3S_STANDIN = `#!/bin/sh
 for a in "$@"; do
@@ -59,13 +48,46 @@ const roots: OverlayRoot[] = [];
 
 const skip = releaseSkip() || (await overlaySkip(SCRATCH));
 
+// On a merged-/usr host /lib is a link to usr/lib; a real lib/ in the upper layer would hide it.
+const nodePath = (node: string) => (node.startsWith("/lib/") && lstatSync("/lib").isSymbolicLink() ? `/usr${node}` : node);
+
 function seed(root: OverlayRoot, files: Record<string, string>): void {
   for (const [node, text] of Object.entries(files)) {
-    // On a merged-/usr host /lib is a link to usr/lib; a real lib/ in the upper layer would hide it.
-    const p = node.startsWith("/lib/") && lstatSync("/lib").isSymbolicLink() ? `/usr${node}` : node;
-    mkdirSync(join(root.upper, p, ".."), { recursive: true });
-    writeFileSync(join(root.upper, p), text);
+    mkdirSync(join(root.upper, nodePath(node), ".."), { recursive: true });
+    writeFileSync(join(root.upper, nodePath(node)), text);
   }
+}
+
+/** Seed the node with a unit scenario of test/fixtures/units (the files its platform ships). */
+function seedScenario(root: OverlayRoot, name: string): void {
+  const s = scenarios().find((x) => x.name === name);
+  assert.ok(s, `no unit scenario ${name}`);
+  buildRoot(s, root.upper, nodePath);
+}
+
+/** What test/kubelet/examples_test.go needs to judge a root: how the kubelet gets its flags there. */
+interface KeptRoot {
+  name: string;
+  /** systemd: the unit's ExecStart carries them; nodeadm: an /etc/eks/nodeadm.d NodeConfig; k3s: k3s passes its two default paths. */
+  wiring: "systemd" | "nodeadm" | "k3s";
+  /** The test/fixtures/units scenario the node started from (the root before the example ran). */
+  scenario?: string;
+  unit?: string;
+  root?: string;
+}
+const KEEP = process.env.EXAMPLE_ROOTS_OUT;
+const kept: KeptRoot[] = [];
+
+/** With EXAMPLE_ROOTS_OUT: move the example's result (the overlay's upper layer) there for the Go harness. */
+function keep(root: OverlayRoot, entry: KeptRoot): void {
+  if (!KEEP) return;
+  const dest = join(KEEP, entry.name);
+  try {
+    renameSync(root.upper, dest);
+  } catch {
+    cpSync(root.upper, dest, { recursive: true, verbatimSymlinks: true });
+  }
+  kept.push({ ...entry, root: dest });
 }
 
 /** The shell part of a multi-part MIME user data, or the `content` of a kops additionalUserData entry. */
@@ -76,14 +98,11 @@ function mimeShellPart(file: string): string {
   return part.slice(part.indexOf("#!/bin/sh"));
 }
 
-/**
- * Runs `doctor --offline` inside the scratch node with the kubelet's flags read from `flagsFile`: no
- * fail, and no warn except those `expectedWarn` names (kops: nodeup's own flags stay, ours come last).
- */
-async function assertKubeletWouldRun(root: OverlayRoot, flagsFile: string, expectedWarn?: RegExp): Promise<string> {
+/** Runs `doctor --offline` inside the scratch node with the kubelet's flags read from `flagsFile`: no fail, no warn. */
+async function assertKubeletWouldRun(root: OverlayRoot, flagsFile: string): Promise<string> {
   const r = await root.run(`${EXE} doctor --offline --kubelet-flags ${flagsFile}`);
   assert.equal(r.status, 0, `doctor failed:\n${r.stdout}${r.stderr}`);
-  const noisy = r.stdout.split("\n").filter((l) => /^(warn|fail)\b/.test(l) && !(expectedWarn && expectedWarn.test(l)));
+  const noisy = r.stdout.split("\n").filter((l) => /^(warn|fail)\b/.test(l));
   assert.deepEqual(noisy, [], r.stdout);
   assert.match(r.stdout, /^ok\s+kubelet-flags: .*--image-credential-provider-config=/m);
   return r.stdout;
@@ -137,6 +156,7 @@ describe("node-config examples, end to end against a local release", { skip, tim
     releaseUrl = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}/releases`;
   });
   after(async () => {
+    if (KEEP) writeFileSync(join(KEEP, "manifest.json"), `${JSON.stringify({ examples: kept }, null, 2)}\n`);
     for (const r of roots) r.remove();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
@@ -155,7 +175,7 @@ describe("node-config examples, end to end against a local release", { skip, tim
 
   it("cloud-init kubeadm: KUBELET_EXTRA_ARGS in /etc/default/kubelet carries the two flags; the kubelet's argv has them", async () => {
     const root = newRoot("kubeadm");
-    seed(root, KUBEADM_NODE);
+    seedScenario(root, "kubeadm-deb");
     const r = await root.run(readFileSync(join(KIT, "examples/cloud-init/kubeadm-user-data.sh"), "utf8"), { RELEASE_URL: releaseUrl });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /verified sha256 of/);
@@ -166,6 +186,7 @@ describe("node-config examples, end to end against a local release", { skip, tim
     assertShippedConfig(root, "etc/ecr-credential-provider/credential-provider-config.yaml");
     assertTmpClean(root);
     await assertKubeletWouldRun(root, await systemctlCat(root));
+    keep(root, { name: "cloud-init-kubeadm", wiring: "systemd", scenario: "kubeadm-deb", unit: "kubelet.service" });
   });
 
   it("cloud-init k3s: the files are in k3s' default paths before the k3s installer runs", async () => {
@@ -189,10 +210,12 @@ describe("node-config examples, end to end against a local release", { skip, tim
       [],
       out.stdout,
     );
+    keep(root, { name: "cloud-init-k3s", wiring: "k3s" });
   });
 
   it("cloud-init EKS AL2023 (MIME): the shell part installs; its NodeConfig part and nodeadm.d carry the same flags", async () => {
     const root = newRoot("al2023");
+    seedScenario(root, "eks-al2023");
     const mime = join(KIT, "examples/cloud-init/al2023-user-data.mime");
     const r = await root.run(mimeShellPart(mime), { RELEASE_URL: releaseUrl });
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -205,12 +228,17 @@ describe("node-config examples, end to end against a local release", { skip, tim
     assertShippedConfig(root, "etc/ecr-credential-provider/credential-provider-config.yaml");
     assertTmpClean(root);
     await assertKubeletWouldRun(root, "/etc/eks/nodeadm.d/50-ecr-credential-provider.yaml");
+    keep(root, { name: "cloud-init-al2023", wiring: "nodeadm", scenario: "eks-al2023", unit: "kubelet.service" });
   });
 
-  for (const distro of ["eks-al2023", "kubeadm"]) {
+  // An AL2023 image, and a kubeadm image on an RPM distribution (the cloud-init example covers the DEB layout).
+  for (const [distro, scenario] of [
+    ["eks-al2023", "eks-al2023"],
+    ["kubeadm", "kubeadm-rpm"],
+  ] as const) {
     it(`Packer provisioner (DISTRO=${distro}): bakes from the files uploaded to /tmp, checks them with doctor, cleans /tmp`, async () => {
       const root = newRoot(`packer-${distro}`);
-      if (distro === "kubeadm") seed(root, KUBEADM_NODE);
+      seedScenario(root, scenario);
       mkdirSync(join(root.upper, "tmp"), { recursive: true, mode: 0o1777 });
       for (const f of [TARBALL, "SHA256SUMS"]) copyFileSync(join(release.dir, f), join(root.upper, "tmp", f));
       const r = await root.run(readFileSync(join(KIT, "examples/packer/provision.sh"), "utf8"), { DISTRO: distro });
@@ -219,12 +247,13 @@ describe("node-config examples, end to end against a local release", { skip, tim
       assertShippedConfig(root, "etc/ecr-credential-provider/credential-provider-config.yaml");
       assertTmpClean(root);
       await assertKubeletWouldRun(root, distro === "kubeadm" ? await systemctlCat(root) : "/etc/eks/nodeadm.d/50-ecr-credential-provider.yaml");
+      keep(root, { name: `packer-${distro}`, wiring: distro === "kubeadm" ? "systemd" : "nodeadm", scenario, unit: "kubelet.service" });
     });
   }
 
   it("kops additionalUserData: the drop-in re-issues nodeup's ExecStart with our two flags last", async () => {
     const root = newRoot("kops");
-    seed(root, KOPS_NODE);
+    seedScenario(root, "kops-debian");
     const ig = parse(readFileSync(join(KIT, "wiring/kops/instance-group-additional-user-data.yaml"), "utf8"));
     const part = ig.spec.additionalUserData.find((p: { type: string }) => p.type === "text/x-shellscript");
     const r = await root.run(part.content, { RELEASE_URL: releaseUrl });
@@ -238,12 +267,8 @@ describe("node-config examples, end to end against a local release", { skip, tim
     assert.match(ours[0]!, /ExecStart=\/usr\/local\/bin\/kubelet .*--image-credential-provider-bin-dir=\/opt\/ecr-credential-provider\/bin/);
     assertShippedConfig(root, "etc/ecr-credential-provider/credential-provider-config.yaml");
     assertTmpClean(root);
-    // nodeup's DAEMON_ARGS keep its own two flags; ours come after them and the kubelet takes the last.
-    const out = await assertKubeletWouldRun(
-      root,
-      await systemctlCat(root),
-      /^warn\s+kubelet-flags: --image-credential-provider-(config|bin-dir) is given 2 times; the last one \(\/(etc|opt)\/ecr-credential-provider\//,
-    );
+    const out = await assertKubeletWouldRun(root, await systemctlCat(root));
     assert.match(out, /^ok\s+kubelet-flags: .*--image-credential-provider-bin-dir=\/opt\/ecr-credential-provider\/bin/m);
+    keep(root, { name: "kops", wiring: "systemd", scenario: "kops-debian", unit: "kubelet.service" });
   });
 });

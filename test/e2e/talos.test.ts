@@ -49,6 +49,25 @@ describe("Talos system extension", { skip: !binaryAvailable() && `${BINARY} miss
     );
   });
 
+  it("install.sh checks the runtime of the Talos kubelet image, not of the machine that builds the extension", () => {
+    // A build host whose C runtime could not run the executable (getconf stands in for an old glibc):
+    // doctor's own-host check would warn about it; the Talos profile (glibc 2.36) must not.
+    const fake = join(work, "old-glibc-host");
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(join(fake, "getconf"), "#!/bin/sh\necho 'glibc 2.17'\n", { mode: 0o755 });
+    const env = { ...process.env, PATH: `${fake}:${process.env.PATH}` };
+    const install = (distro: string, root: string) =>
+      spawnSync("sh", [join(REPO, "node-config", "install.sh"), "--distro", distro, "--root", root, "--binary", BINARY], { encoding: "utf8", env });
+    // Control: without the Talos profile the fake host runtime is what doctor sees.
+    const host = install("k3s", join(work, "k3s-root"));
+    assert.equal(host.status, 0, host.stdout + host.stderr);
+    assert.match(host.stdout, /^warning: runtime: glibc 2\.17 is older than 2\.28/m);
+    const talos = install("talos", join(work, "ext-old-glibc-host"));
+    assert.equal(talos.status, 0, talos.stdout + talos.stderr);
+    assert.doesNotMatch(talos.stdout, /^warning: runtime:/m, "install.sh --distro talos checked this machine's runtime instead of the Talos kubelet image's");
+    assert.match(talos.stdout, /validated/);
+  });
+
   it("the extension's executable runs in the Talos kubelet image, and doctor there is quiet", { skip: chrootSkip(), timeout: 900_000 }, (t) => {
     const { mirror, suite } = aptMirror();
     if (suite !== "bookworm") t.diagnostic(`this machine's suite is ${suite}; Talos' kubelet image is bookworm`);

@@ -14,6 +14,9 @@ export const HOST_ARCH = process.arch === "arm64" ? "arm64" : "amd64";
 const GO_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64" };
 const CACHE = join(REPO, ".cache");
 
+/** Stand-ins for a contact (RFC 2606/6761 reserved names, the address package.json once carried, TODO): never in package metadata. */
+export const PLACEHOLDER = /example\.(com|net|org)\b|@([^\s>]*\.)?(example|invalid|test|localhost)>|noreply|placeholder|\bTODO\b|ecr-credential-provider\.dev/i;
+
 /** Why no release can be packaged here, or false. */
 export function releaseSkip(): string | false {
   if (!existsSync(join(REPO, "dist", "build-info.json"))) return "dist/ is not built: run `npm run build`";
@@ -43,6 +46,7 @@ function inputsKey(dist: string): string {
     join(dist, "SHA256SUMS"),
     join(dist, "build-info.json"),
     join(REPO, "scripts", "release.mjs"),
+    join(REPO, "scripts", "deb-maintainer.mjs"),
     join(REPO, "build.mjs"),
     join(REPO, "package.json"),
     join(REPO, "LICENSE"),
@@ -50,6 +54,8 @@ function inputsKey(dist: string): string {
     ...walk(join(REPO, "node-config")).sort(),
   ];
   for (const f of files) h.update(relative(REPO, f)).update("\0").update(readFileSync(f)).update("\0");
+  // The .deb's Maintainer comes from the environment (scripts/deb-maintainer.mjs).
+  for (const v of ["DEBFULLNAME", "NAME", "DEBEMAIL", "EMAIL"]) h.update(`${v}=${process.env[v] ?? ""}\0`);
   return h.digest("hex").slice(0, 16);
 }
 

@@ -22,10 +22,10 @@ export function scenarios(): Scenario[] {
   return (JSON.parse(readFileSync(join(UNITS_DIR, "scenarios.json"), "utf8")) as { scenarios: Scenario[] }).scenarios;
 }
 
-/** Write the scenario's files under root (node paths), with their modes. */
-export function buildRoot(s: Scenario, root: string): void {
+/** Write the scenario's files under root (node paths, mapped by `nodePath`), with their modes. */
+export function buildRoot(s: Scenario, root: string, nodePath: (p: string) => string = (p) => p): void {
   for (const [path, spec] of Object.entries(s.files)) {
-    const dest = join(root, path);
+    const dest = join(root, nodePath(path));
     mkdirSync(dirname(dest), { recursive: true });
     if (typeof spec === "string") writeFileSync(dest, readFileSync(join(UNITS_DIR, "files", spec)));
     else writeFileSync(dest, spec.text);

@@ -158,6 +158,43 @@ func runInstall(t *testing.T, args ...string) (string, int) {
 	return string(out), code
 }
 
+// assertOnlyKitFlagsChanged: the kubelet parses both command lines (argv[1:]); every flag of before but
+// our two keeps its value and none appears; ours point at the kit's files; and the kubelet's plugin
+// code registers the providers from those files under root.
+func assertOnlyKitFlagsChanged(t *testing.T, root string, before, after []string) {
+	t.Helper()
+	fsBefore, _, err := parseKubeletArgs(before)
+	if err != nil {
+		t.Fatalf("the kubelet refuses the command line before install %q: %v", before, err)
+	}
+	fsAfter, kf, err := parseKubeletArgs(after)
+	if err != nil {
+		t.Fatalf("the kubelet refuses the installed command line %q: %v", after, err)
+	}
+	vb, va := flagValues(fsBefore), flagValues(fsAfter)
+	for name, v := range vb {
+		if name == flagConfig || name == flagBinDir {
+			continue
+		}
+		if va[name] != v {
+			t.Errorf("--%s changed: %q → %q", name, v, va[name])
+		}
+	}
+	for name := range va {
+		if _, ok := vb[name]; !ok && name != flagConfig && name != flagBinDir {
+			t.Errorf("--%s appeared: %q", name, va[name])
+		}
+	}
+	if kf.ImageCredentialProviderConfigPath != kitConfig || kf.ImageCredentialProviderBinDir != kitBinDir {
+		t.Fatalf("credential provider flags: config %q, bin dir %q", kf.ImageCredentialProviderConfigPath, kf.ImageCredentialProviderBinDir)
+	}
+	// The kubelet's plugin code registers the providers from the installed files.
+	res := runKubelet(t, childSpec{ConfigPath: root + kf.ImageCredentialProviderConfigPath, BinDir: root + kf.ImageCredentialProviderBinDir})
+	if res.RegisterError != "" {
+		t.Fatalf("RegisterCredentialProviderPlugins: %s", res.RegisterError)
+	}
+}
+
 func TestUnitFixturesThroughKubeletFlagParser(t *testing.T) {
 	bin := pluginBinary(t)
 	checked := 0
@@ -169,8 +206,7 @@ func TestUnitFixturesThroughKubeletFlagParser(t *testing.T) {
 			t.Run(s.Name+"/"+profile, func(t *testing.T) {
 				root := buildUnitRoot(t, s)
 				before := unitArgv(t, root, s.Unit)
-				fsBefore, _, err := parseKubeletArgs(before)
-				if err != nil {
+				if _, _, err := parseKubeletArgs(before); err != nil {
 					t.Fatalf("the kubelet refuses the fixture's own command line %q: %v", before, err)
 				}
 				fields := strings.Fields(profile)
@@ -179,11 +215,6 @@ func TestUnitFixturesThroughKubeletFlagParser(t *testing.T) {
 					t.Fatalf("install.sh exit %d:\n%s", code, out)
 				}
 				after := unitArgv(t, root, s.Unit)
-				fsAfter, kf, err := parseKubeletArgs(after)
-				if err != nil {
-					t.Fatalf("the kubelet refuses the installed command line %q: %v", after, err)
-				}
-				vb, va := flagValues(fsBefore), flagValues(fsAfter)
 				if want != "env:" && !strings.HasPrefix(want, "env:") && want != "dropin" {
 					// nodeadm or the distro wires the flags itself; the unit's command is untouched.
 					if !reflect.DeepEqual(before, after) {
@@ -191,27 +222,7 @@ func TestUnitFixturesThroughKubeletFlagParser(t *testing.T) {
 					}
 					return
 				}
-				for name, v := range vb {
-					if name == flagConfig || name == flagBinDir {
-						continue
-					}
-					if va[name] != v {
-						t.Errorf("--%s changed: %q → %q", name, v, va[name])
-					}
-				}
-				for name := range va {
-					if _, ok := vb[name]; !ok && name != flagConfig && name != flagBinDir {
-						t.Errorf("--%s appeared: %q", name, va[name])
-					}
-				}
-				if kf.ImageCredentialProviderConfigPath != kitConfig || kf.ImageCredentialProviderBinDir != kitBinDir {
-					t.Fatalf("credential provider flags: config %q, bin dir %q", kf.ImageCredentialProviderConfigPath, kf.ImageCredentialProviderBinDir)
-				}
-				// The kubelet's plugin code registers the providers from the installed files.
-				res := runKubelet(t, childSpec{ConfigPath: root + kf.ImageCredentialProviderConfigPath, BinDir: root + kf.ImageCredentialProviderBinDir})
-				if res.RegisterError != "" {
-					t.Fatalf("RegisterCredentialProviderPlugins: %s", res.RegisterError)
-				}
+				assertOnlyKitFlagsChanged(t, root, before, after)
 			})
 			checked++
 		}
@@ -289,13 +300,13 @@ func TestSystemdExpansionRules(t *testing.T) {
 			"/etc/systemd/system/kubelet.service": "[Service]\nExecStart=/usr/bin/kubelet --a=1 \\ \n--b=2\n",
 		}, []string{"--a=1", "\\"}},
 		{"resets, drop-in order by name across directories, /etc masks the same name", map[string]string{
-			"/usr/lib/systemd/system/kubelet.service":            "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
+			"/usr/lib/systemd/system/kubelet.service":             "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
 			"/usr/lib/systemd/system/kubelet.service.d/10-a.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=usr-10\n",
 			"/etc/systemd/system/kubelet.service.d/10-a.conf":     "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=etc-10\n",
 			"/run/systemd/system/kubelet.service.d/20-b.conf":     "[Service]\nEnvironment=X=1\n",
 		}, []string{"--from=etc-10"}},
 		{"an empty drop-in masks the packaged one; override.conf sorts after 90-", map[string]string{
-			"/usr/lib/systemd/system/kubelet.service":            "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
+			"/usr/lib/systemd/system/kubelet.service":             "[Service]\nExecStart=/usr/bin/kubelet --from=unit\n",
 			"/usr/lib/systemd/system/kubelet.service.d/10-a.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=usr-10\n",
 			"/etc/systemd/system/kubelet.service.d/10-a.conf":     "",
 			"/etc/systemd/system/kubelet.service.d/90-x.conf":     "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --from=90\n",
@@ -336,7 +347,7 @@ func TestSystemdExpansionRules(t *testing.T) {
 	t.Run("two commands after the last reset are refused, as systemd does", func(t *testing.T) {
 		root := t.TempDir()
 		write(t, root, map[string]string{
-			"/etc/systemd/system/kubelet.service":              "[Service]\nExecStart=/usr/bin/kubelet\n",
+			"/etc/systemd/system/kubelet.service":             "[Service]\nExecStart=/usr/bin/kubelet\n",
 			"/etc/systemd/system/kubelet.service.d/90-x.conf": "[Service]\nExecStart=/usr/bin/kubelet --v=2\n",
 		})
 		u, err := systemdunit.Load(root, "kubelet.service")

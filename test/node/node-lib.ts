@@ -16,6 +16,8 @@ export const env = {
   pauseTag: process.env.ECR_NODE_PAUSE_TAG ?? "3.10.2",
   plugin: process.env.ECR_PROVIDER_BIN ?? "",
   repo: process.env.ECR_NODE_REPO ?? process.cwd(),
+  /** test/kubelet's cmd/unit-argv, built by run.sh: the argv systemd would run for a unit under a root. */
+  unitArgv: process.env.ECR_NODE_UNIT_ARGV ?? "",
 };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,8 +33,29 @@ export async function stopChild(p: ChildProcess | undefined, signal: NodeJS.Sign
   }
 }
 
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): string {
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeout?: number } = {}): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], ...opts });
+}
+
+/**
+ * Run a command without blocking the event loop (the fake AWS lives in this process: a synchronous
+ * exec of something that calls it would hang until that thing's own deadline).
+ */
+export function runAsync(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(opts.input ?? "");
+  });
 }
 
 export function read(file: string): string {
@@ -425,7 +448,20 @@ ${common}
     this.proc = undefined;
   }
 
-  /** Remove every pod sandbox and container (between scenarios), through the CRI. */
+  /**
+   * Ids of the live tasks (containers and pod sandboxes) the CRI plugin runs. A kubelet that
+   * forgets a static pod stops its containers asynchronously; stopping that kubelet before they are
+   * gone leaves them running, and the next kubelet adopts them for an identical pod (same UID).
+   */
+  runningTasks(): string[] {
+    return run(this.bin("ctr"), ["--address", this.sock, "-n", "k8s.io", "tasks", "ls"])
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length >= 3 && f[2] === "RUNNING")
+      .map((f) => f[0]!);
+  }
+
   images(): string {
     return run(this.bin("ctr"), ["--address", this.sock, "-n", "k8s.io", "images", "ls", "-q"]);
   }
@@ -531,6 +567,30 @@ export class Kubelet {
         message: c.state?.waiting?.message,
       })),
     }));
+  }
+
+  /**
+   * The kubelet's own count of credential provider plugin execs since it started (its metric
+   * kubelet_credential_provider_plugin_duration, observed around every exec whatever the log
+   * verbosity), the failed ones, and how many took at most `fastS` seconds.
+   */
+  pluginMetrics(plugin = "ecr-credential-provider", fastS = "5"): { execs: number; errors: number; fast: number } {
+    const text = run("curl", ["-sf", "--max-time", "5", "http://127.0.0.1:10255/metrics"]);
+    /** The sample of `name` whose labels include all of `labels` (Prometheus text format, any label order). */
+    const value = (name: string, labels: Record<string, string>): number => {
+      for (const m of text.matchAll(/^([a-z_]+)\{([^}]*)\} (\S+)$/gm)) {
+        if (m[1] !== name) continue;
+        const have = Object.fromEntries([...m[2]!.matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+        if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+      }
+      return 0;
+    };
+    const p = { plugin_name: plugin };
+    return {
+      execs: value("kubelet_credential_provider_plugin_duration_count", p),
+      errors: value("kubelet_credential_provider_plugin_errors_total", p),
+      fast: value("kubelet_credential_provider_plugin_duration_bucket", { ...p, le: fastS }),
+    };
   }
 
   text(from = 0): string {

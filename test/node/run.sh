@@ -12,7 +12,7 @@
 # namespace's first process exits the kernel kills every process left in it. Afterwards this script
 # removes the kubelet's cgroups and checks that the host is as it found it.
 #
-# Builds (kubelet, containerd v2, pause) are cached in $ECR_NODE_CACHE (default
+# Builds (kubelet, containerd v2, pause, test/kubelet's unit-argv) are cached in $ECR_NODE_CACHE (default
 # /var/cache/ecr-credential-provider-ci, or ~/.cache/ecr-credential-provider-ci without root),
 # which survives fresh clones; .cache/node links to it. Cold: ~4-6 min (the kubelet); warm: seconds.
 #
@@ -69,6 +69,9 @@ ln -sfn "$ECR_NODE_CACHE" .cache/node
 modsum=$(cat test/kubelet/go.mod test/kubelet/go.sum | sha256sum | cut -c1-12)
 KUBELET="$ECR_NODE_CACHE/kubelet-$K8S_VERSION-$modsum/kubelet"
 CTD2="$ECR_NODE_CACHE/containerd-$CONTAINERD_V2/bin"
+# test/kubelet's unit-argv (systemd's argv for a unit under a root), keyed by its sources.
+unitsum=$(cat test/kubelet/go.mod test/kubelet/go.sum test/kubelet/cmd/unit-argv/*.go test/kubelet/systemdunit/*.go | sha256sum | cut -c1-12)
+UNIT_ARGV="$ECR_NODE_CACHE/unit-argv-$unitsum/unit-argv"
 pause_src="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
 
 # build NAME DEST_DIR FUNCTION: unless DEST_DIR exists, FUNCTION OUT builds into OUT, renamed to DEST_DIR.
@@ -95,6 +98,7 @@ build_containerd() {
     "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD_V2" \
     "github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD_V2"
 }
+build_unit_argv() { cd test/kubelet && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$1/unit-argv" ./cmd/unit-argv; }
 build_pause() {
   # The kubernetes module's own pause.c, built the way build/pause/Makefile does (static).
   [ -f "$pause_src" ] || (cd test/kubelet && go mod download k8s.io/kubernetes) || return 1
@@ -103,10 +107,11 @@ build_pause() {
 
 exec 9>"$ECR_NODE_CACHE/node-build.lock"
 flock 9 # one builder per machine; other runs wait and then find the result
-say "builds: kubelet $K8S_VERSION, containerd $CONTAINERD_V2, pause $PAUSE_TAG (cache $ECR_NODE_CACHE)"
+say "builds: kubelet $K8S_VERSION, containerd $CONTAINERD_V2, pause $PAUSE_TAG, unit-argv (cache $ECR_NODE_CACHE)"
 build kubelet "$(dirname "$KUBELET")" build_kubelet & kb=$!
 build "containerd $CONTAINERD_V2" "$(dirname "$CTD2")" build_containerd & cb=$!
 build pause "$ECR_NODE_CACHE/pause-$PAUSE_TAG" build_pause || fail "pause build failed"
+build unit-argv "$(dirname "$UNIT_ARGV")" build_unit_argv || fail "unit-argv build failed"
 wait $kb || fail "kubelet build failed"
 wait $cb || fail "containerd $CONTAINERD_V2 build failed"
 flock -u 9
@@ -146,7 +151,7 @@ done
 
 # --- the node -------------------------------------------------------------------------------------
 say "scratch $scratch, cgroup root /$cgroot"
-ECR_NODE_SCRATCH="$scratch" ECR_NODE_CGROUP_ROOT="/$cgroot" ECR_NODE_KUBELET="$KUBELET" ECR_NODE_CONTAINERD2="$CTD2" \
+ECR_NODE_SCRATCH="$scratch" ECR_NODE_CGROUP_ROOT="/$cgroot" ECR_NODE_KUBELET="$KUBELET" ECR_NODE_CONTAINERD2="$CTD2" ECR_NODE_UNIT_ARGV="$UNIT_ARGV" \
   ECR_NODE_PAUSE="$ECR_NODE_CACHE/pause-$PAUSE_TAG/pause" ECR_NODE_PAUSE_TAG="$PAUSE_TAG" ECR_PROVIDER_BIN="$bin" \
   ECR_NODE_REPO="$root" \
   unshare --mount --net --pid --fork --mount-proc --propagation private --kill-child \

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -135,10 +136,15 @@ func (u *Unit) searchDirs() []string {
 	return out
 }
 
+// maxLinks is how many symbolic links a path may go through, as systemd's chase() (CHASE_MAX = 32):
+// past it the path is a loop (a root's /lib -> /lib, copied from a merged-/usr host) and resolves to ELOOP.
+const maxLinks = 32
+
 // realpath resolves symlinks inside the root (absolute link targets are taken relative to it).
 func (u *Unit) realpath(p string) (string, error) {
 	parts := strings.Split(strings.Trim(p, "/"), "/")
 	cur := ""
+	links := 0
 	for i := 0; i < len(parts); i++ {
 		next := cur + "/" + parts[i]
 		target, err := os.Readlink(u.host(next))
@@ -148,6 +154,9 @@ func (u *Unit) realpath(p string) (string, error) {
 			}
 			cur = next
 			continue
+		}
+		if links++; links > maxLinks {
+			return "", &os.PathError{Op: "realpath", Path: p, Err: syscall.ELOOP}
 		}
 		if !strings.HasPrefix(target, "/") {
 			target = cur + "/" + target

@@ -64,6 +64,15 @@ test("no new attempt starts once the deadline has passed", async () => {
 
 const mapped: [string, unknown, string, number, boolean][] = [
   ["AccessDeniedException", { name: "AccessDeniedException", message: "no", $metadata: { httpStatusCode: 400 } }, "access_denied", 4, false],
+  // A wrong secret key or an unknown access key id (403): never retried towards the deadline (test/node scenario 6).
+  [
+    "InvalidSignatureException",
+    { name: "InvalidSignatureException", message: "signature mismatch", $metadata: { httpStatusCode: 403 } },
+    "access_denied",
+    4,
+    false,
+  ],
+  ["UnrecognizedClientException", { name: "UnrecognizedClientException", message: "bad token", $metadata: { httpStatusCode: 403 } }, "access_denied", 4, false],
   ["ThrottlingException", { name: "ThrottlingException", message: "Rate exceeded", $metadata: { httpStatusCode: 400 } }, "throttled", 5, true],
   ["a 503", { name: "ServiceUnavailable", message: "x", $metadata: { httpStatusCode: 503 } }, "upstream_5xx", 5, true],
   ["ECONNREFUSED", { name: "Error", code: "ECONNREFUSED", message: "connect ECONNREFUSED" }, "network", 5, true],
