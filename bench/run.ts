@@ -13,6 +13,8 @@ import { median, startMeasurer, type Measured } from "./measure.ts";
 import { storm, stormImages } from "./storm.ts";
 
 const TRIVIAL = fileURLToPath(new URL("../dist/bench/trivial-sea", import.meta.url));
+/** The trivial SEA plus one bare HTTPS POST to the fake (bench/trivial/https-post.ts): Node's own floor for a cold run's network part. */
+const HTTPS_POST = fileURLToPath(new URL("../dist/bench/https-post-sea", import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const STORM = 50;
 const LATENCY_MS = 50;
@@ -20,7 +22,7 @@ const fixture = (f: string) => fileURLToPath(new URL(`../test/fixtures/rolesanyw
 /** The test CA that signed the fake's certificate for 127.0.0.1 (test/fixtures/rolesanywhere/pki/README.md). */
 const CA = fixture("pki/root-ca.cert.pem");
 
-for (const f of [BINARY, TRIVIAL]) {
+for (const f of [BINARY, TRIVIAL, HTTPS_POST]) {
   if (!existsSync(f)) {
     console.error(`bench: ${f} is missing; run: node build.mjs --host-only --with-trivial`);
     process.exit(1);
@@ -56,10 +58,10 @@ try {
   if ("path" in go) check("Go plugin", await measurer.run([go.path], goEnv, req));
 
   // Interleave every kind in each round, rotating the order, so machine noise hits all alike.
-  const runs: Record<"trivial" | "warm" | "cold" | "go", Measured[]> = { trivial: [], warm: [], cold: [], go: [] };
-  const kinds = (["trivial", "warm", "cold", "go"] as const).filter((k) => k !== "go" || "path" in go);
-  const argv = { trivial: [TRIVIAL], warm: [BINARY], cold: [BINARY], go: "path" in go ? [go.path] : [] };
-  const env = { trivial: base, warm: warmEnv, cold: coldEnv, go: goEnv };
+  const runs: Record<"trivial" | "httpsPost" | "warm" | "cold" | "go", Measured[]> = { trivial: [], httpsPost: [], warm: [], cold: [], go: [] };
+  const kinds = (["trivial", "httpsPost", "warm", "cold", "go"] as const).filter((k) => k !== "go" || "path" in go);
+  const argv = { trivial: [TRIVIAL], httpsPost: [HTTPS_POST], warm: [BINARY], cold: [BINARY], go: "path" in go ? [go.path] : [] };
+  const env = { trivial: base, httpsPost: base, warm: warmEnv, cold: coldEnv, go: goEnv };
   for (let i = 0; i < ROUNDS; i++) {
     for (let j = 0; j < kinds.length; j++) {
       const k = kinds[(i + j) % kinds.length]!;
@@ -107,6 +109,9 @@ try {
   );
   console.log(`  warm run wall / trivial = ${ratio(med("warm", wall), t)} (target ≤ 1.15)`);
   console.log(`  cold run CPU beyond the trivial SEA = ${f1(med("cold", cpu) - tc)} ms (target ≤ 45 ms over HTTPS)`);
+  console.log(
+    `  of which Node's own HTTPS (a SEA making one bare POST, no SDK: CPU ${f1(med("httpsPost", cpu))} ms) = ${f1(med("httpsPost", cpu) - tc)} ms; SDK and ours = ${f1(med("cold", cpu) - med("httpsPost", cpu))} ms`,
+  );
   console.log(`  warm run CPU beyond the trivial SEA = ${f1(med("warm", cpu) - tc)} ms`);
 } finally {
   measurer.close();

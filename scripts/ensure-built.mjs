@@ -21,7 +21,7 @@ function newest(path) {
 const inputs = ["src", "build.mjs", "package-lock.json", ...(withTrivial ? ["bench/trivial"] : [])].map((p) => join(root, p)).filter(existsSync);
 const stale =
   !existsSync(exe) ||
-  (withTrivial && !existsSync(join(root, "dist", "bench", "trivial-sea"))) ||
+  (withTrivial && !["trivial-sea", "https-post-sea"].every((f) => existsSync(join(root, "dist", "bench", f)))) ||
   Math.max(...inputs.map(newest)) > statSync(exe).mtimeMs;
 if (!stale) {
   console.log("ensure-built: dist/ecr-credential-provider is current");

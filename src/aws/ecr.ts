@@ -7,6 +7,7 @@ import type { AwsEndpoints } from "../core/config.ts";
 import type { FetchedToken } from "../core/provider.ts";
 import type { EcrTarget } from "../core/registry.ts";
 import { mapAwsError } from "./errors.ts";
+import { collectBody } from "./http.ts";
 import { awsRetryPolicy, loggedAttempt, withRetries, type AttemptLog } from "./retry.ts";
 
 /** The one thing the core needs from ECR: a token (FetchedToken: `authorizationToken` is a secret). */
@@ -82,6 +83,7 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
         region: target.region,
         credentials,
         requestHandler: settings.requestHandler,
+        streamCollector: collectBody,
         // Retries are ours (withRetries): one policy, bounded by our deadline.
         maxAttempts: 1,
         ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}),

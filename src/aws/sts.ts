@@ -5,6 +5,7 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 import type { AwsRequestHandler } from "./ecr.ts";
 import { UpstreamError } from "../core/errors.ts";
 import { mapAwsError } from "./errors.ts";
+import { collectBody } from "./http.ts";
 import { awsRetryPolicy, loggedAttempt, withRetries, type AttemptLog } from "./retry.ts";
 
 /** Session name the reference plugin uses; CloudTrail shows it. */
@@ -38,6 +39,7 @@ export function createRoleAssumer(settings: StsSettings): RoleAssumer {
       const client = new STSClient({
         region,
         requestHandler: settings.requestHandler,
+        streamCollector: collectBody,
         maxAttempts: 1,
         ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}),
         ...(endpoint ? { endpoint } : {}),

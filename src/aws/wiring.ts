@@ -11,7 +11,7 @@ import type { Logger } from "../core/log.ts";
 import type { FetchToken } from "../core/provider.ts";
 import { createEcrAuth } from "./ecr.ts";
 import { createTokenFetcher, type AwsAdapters } from "./fetch-token.ts";
-import { createAgents, createRequestHandler, type HttpSettings } from "./http.ts";
+import { collectBody, createAgents, createRequestHandler, type Agents, type HttpSettings } from "./http.ts";
 import { productUserAgent } from "./retry.ts";
 import type { RoleAssumer } from "./sts.ts";
 
@@ -74,7 +74,8 @@ export function missingConfigFile(
 export function createAwsAdapters(deps: AwsSideDeps): AwsAdapters {
   const { config, log } = deps;
   const http: HttpSettings = { proxyEnv: config.proxyEnv, attemptTimeoutMs: config.attemptTimeoutMs, connectTimeoutMs: config.connectTimeoutMs };
-  const requestHandler = createRequestHandler(http);
+  const agents = createAgents(http);
+  const requestHandler = createRequestHandler(http, agents);
   const onRetry = (attempt: number, err: unknown, delayMs: number) => log.info("retrying AWS call", { attempt, delayMs, reason: (err as Error)?.message });
   const userAgent = productUserAgent(deps.version);
   let sts: RoleAssumer | undefined;
@@ -92,16 +93,16 @@ export function createAwsAdapters(deps: AwsSideDeps): AwsAdapters {
     // STS/SSO calls of the chain carry our User-Agent too; the SDK's notes go to our log, one line each.
     defaultChain: () =>
       fromNodeProviderChain({
-        clientConfig: { requestHandler, customUserAgent: userAgent },
+        clientConfig: { requestHandler, streamCollector: collectBody, customUserAgent: userAgent },
         logger: sdkLogger(log),
         timeout: IMDS_TIMEOUT_MS,
         maxRetries: IMDS_MAX_RETRIES,
       }),
-    rolesAnywhere: () => rolesAnywhereProvider(deps, createAgents(http)),
+    rolesAnywhere: () => rolesAnywhereProvider(deps, agents),
   };
 }
 
-async function rolesAnywhereProvider(deps: AwsSideDeps, agents: ReturnType<typeof createAgents>): Promise<AwsCredentialIdentityProvider> {
+async function rolesAnywhereProvider(deps: AwsSideDeps, agents: Agents): Promise<AwsCredentialIdentityProvider> {
   const ra = deps.config.rolesAnywhere!;
   let passphrase = ra.passphrase;
   if (ra.passphraseFile) {

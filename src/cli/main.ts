@@ -5,8 +5,23 @@ import { lazyCodeCacheRejected, loadLazy } from "../bootstrap/load-lazy.ts";
 import { run } from "../plugin/run.ts";
 import { lockWaitFor, openTokenCache } from "../cache/token-cache.ts";
 
-/** Network built-ins the SDK pulls in; none of them loads on a cache hit. */
-const WATCHED_BUILTINS = ["http", "https", "http2", "tls"];
+/**
+ * Built-ins the debug "modules" line reports, as label → Node's module name: the network ones a
+ * cache miss needs (crypto, tls, http, https; none loads on a cache hit) and the heavy ones no run
+ * needs (web streams, zlib, http2, fetch, workers, child processes; test/e2e/cold-path.test.ts).
+ */
+const WATCHED_BUILTINS: readonly (readonly [string, string])[] = [
+  ["crypto", "crypto"],
+  ["tls", "tls"],
+  ["http", "http"],
+  ["https", "https"],
+  ["http2", "http2"],
+  ["zlib", "zlib"],
+  ["webstreams", "internal/webstreams/readablestream"],
+  ["fetch", "internal/deps/undici/undici"],
+  ["worker_threads", "worker_threads"],
+  ["child_process", "child_process"],
+];
 
 declare const __VERSION__: string;
 const version = typeof __VERSION__ === "string" ? __VERSION__ : "dev";
@@ -43,6 +58,15 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/** The debug "modules" line's fields: which watched built-ins this run loaded, and whether V8 took the lazy half's code cache. */
+function loadReport(): Record<string, string> {
+  const loaded = new Set((process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? []);
+  const builtins = WATCHED_BUILTINS.filter(([, m]) => loaded.has(`NativeModule ${m}`))
+    .map(([label]) => label)
+    .join(",");
+  return lazyCodeCacheRejected === undefined ? { builtins } : { builtins, lazyCodeCache: lazyCodeCacheRejected ? "rejected" : "accepted" };
+}
+
 async function main(): Promise<void> {
   const code = await run(
     {
@@ -70,11 +94,7 @@ async function main(): Promise<void> {
           lockWaitMs: lockWaitFor(config.timeoutMs),
           ...windowsCacheOptions(),
         }),
-      loadReport: (): Record<string, string> => {
-        const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
-        const builtins = WATCHED_BUILTINS.filter((m) => list.includes(`NativeModule ${m}`)).join(",");
-        return lazyCodeCacheRejected === undefined ? { builtins } : { builtins, lazyCodeCache: lazyCodeCacheRejected ? "rejected" : "accepted" };
-      },
+      loadReport,
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
       createFetcher: async (ctx) => (await loadLazy()).wireTokenFetcher({ ...ctx, now: () => new Date() }),
       helpText: async (topic) => (await loadLazy()).helpText(version, topic),

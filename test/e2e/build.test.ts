@@ -173,15 +173,17 @@ describe("dist/ produced by build.mjs", { skip }, () => {
     });
   }
 
-  it("has the trivial SEA when built with --with-trivial", (t) => {
-    const file = join(DIST, "bench", "trivial-sea");
-    if (!info!.withTrivial) return t.skip("not built with --with-trivial");
-    assert.deepEqual(elfMachine(file), { cls: 2, machine: ELF_MACHINE[HOST] });
-    const request = JSON.stringify({ apiVersion: "credentialprovider.kubelet.k8s.io/v1", kind: "CredentialProviderRequest", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1" });
-    const r = exec([file], { PATH: process.env.PATH }, request);
-    assert.equal(r.status, 0, r.stderr);
-    const response = JSON.parse(r.stdout);
-    assert.equal(response.kind, "CredentialProviderResponse");
-    assert.equal(response.apiVersion, "credentialprovider.kubelet.k8s.io/v1");
-  });
+  for (const name of ["trivial-sea", "https-post-sea"]) {
+    it(`has the benchmark's ${name} when built with --with-trivial`, (t) => {
+      const file = join(DIST, "bench", name);
+      if (!info!.withTrivial) return t.skip("not built with --with-trivial");
+      assert.deepEqual(elfMachine(file), { cls: 2, machine: ELF_MACHINE[HOST] });
+      const request = JSON.stringify({ apiVersion: "credentialprovider.kubelet.k8s.io/v1", kind: "CredentialProviderRequest", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1" });
+      const r = exec([file], { PATH: process.env.PATH }, request);
+      assert.equal(r.status, 0, r.stderr);
+      const response = JSON.parse(r.stdout);
+      assert.equal(response.kind, "CredentialProviderResponse");
+      assert.equal(response.apiVersion, "credentialprovider.kubelet.k8s.io/v1");
+    });
+  }
 });
