@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
+import { startFakeAws, fakeAwsEnv, fakeSecrets, type FakeAws } from "../helpers/fake-aws.ts";
 import { binaryAvailable, runBinary, request } from "../helpers/run-binary.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
@@ -33,13 +33,8 @@ const oddUrl = () => `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
 const skip = !binaryAvailable() && "dist/ecr-credential-provider is not built";
 const noCache = (extra: Record<string, string> = {}) => fakeAwsEnv(fake, { ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ...extra });
 
-function secrets(): string[] {
-  return [
-    TEST_CREDENTIALS.secretAccessKey,
-    ...fake.issuedPasswords,
-    ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""]),
-  ].filter(Boolean);
-}
+/** Every secret the fake knows of: none may ever appear on stderr. */
+const secrets = () => fakeSecrets(fake);
 
 describe("--log-format=json: every stderr line is JSON, the failure line included", { skip }, () => {
   for (const [what, args, env, exit, code] of [

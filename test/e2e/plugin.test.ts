@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
+import { startFakeAws, fakeAwsEnv, fakeSecrets, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
 import { runBinary, request, type RunResult } from "../helpers/run-binary.ts";
 import { kubeletAccepts } from "../helpers/kubelet-accept.ts";
 import { startProxy } from "../helpers/proxy.ts";
@@ -26,13 +26,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 /** Every secret the fake knows of: none may ever appear on stderr. */
-function secrets(): string[] {
-  return [
-    TEST_CREDENTIALS.secretAccessKey,
-    ...fake.issuedPasswords,
-    ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""]),
-  ].filter(Boolean);
-}
+const secrets = () => fakeSecrets(fake);
 
 function assertNoSecrets(r: RunResult, extra: string[] = []) {
   for (const s of [...secrets(), ...extra]) assert.ok(!r.stderr.includes(s), `stderr leaks a secret: ${r.stderr}`);

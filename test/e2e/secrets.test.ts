@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startFakeAws, fakeAwsEnv, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
+import { startFakeAws, fakeAwsEnv, fakeSecrets, type EcrMode, type FakeAws } from "../helpers/fake-aws.ts";
 import { startFakeRolesAnywhere } from "../helpers/fake-rolesanywhere.ts";
 import { BINARY, runBinary, request, type RunResult } from "../helpers/run-binary.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
@@ -65,9 +65,8 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 function secrets(): string[] {
   return [
     ...Object.values(CANARY),
-    ...fake.issuedPasswords,
+    ...fakeSecrets(fake),
     ...fake.issuedPasswords.map((p) => Buffer.from(`AWS:${p}`).toString("base64")),
-    ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""]),
     ...ra.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken]),
   ].filter((s) => s.length >= 6);
 }

@@ -473,6 +473,18 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
 }
 
 /**
+ * Every secret a run against `fake` could leak: the test secret key, each password and STS session the
+ * fake issued. Tests assert none of them reaches stdout, stderr or a log line.
+ */
+export function fakeSecrets(fake: Pick<FakeAws, "issuedPasswords" | "issuedCredentials">): string[] {
+  return [
+    TEST_CREDENTIALS.secretAccessKey,
+    ...fake.issuedPasswords,
+    ...fake.issuedCredentials.flatMap((c) => [c.secretAccessKey, c.sessionToken ?? ""]),
+  ].filter(Boolean);
+}
+
+/**
  * The environment that points the plugin at a fake: only the SDK's standard endpoint variables,
  * plus test credentials, an isolated HOME and no IMDS unless asked.
  */
