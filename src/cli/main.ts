@@ -4,17 +4,23 @@ import { readFileSync } from "node:fs";
 import { lazyCodeCacheRejected, loadLazy } from "../bootstrap/load-lazy.ts";
 import { run } from "../plugin/run.ts";
 import { lockWaitFor, openTokenCache } from "../cache/token-cache.ts";
+import { fdStdin, fdWriter, stdinIsTerminal } from "./stdio.ts";
 
 /**
  * Built-ins the debug "modules" line reports, as label → Node's module name: the network ones a
- * cache miss needs (crypto, tls, http, https; none loads on a cache hit) and the heavy ones no run
- * needs (web streams, zlib, http2, fetch, workers, child processes; test/e2e/cold-path.test.ts).
+ * cache miss needs (crypto, tls, http, https and under them net and stream; none loads on a cache
+ * hit, whose stdio goes through fs: cli/stdio.ts), tty (only a terminal or /dev/null on stdin
+ * loads it) and the heavy ones no run needs (web streams, zlib, http2, fetch, workers, child
+ * processes; test/e2e/cold-path.test.ts).
  */
 const WATCHED_BUILTINS: readonly (readonly [string, string])[] = [
   ["crypto", "crypto"],
   ["tls", "tls"],
   ["http", "http"],
   ["https", "https"],
+  ["net", "net"],
+  ["stream", "stream"],
+  ["tty", "tty"],
   ["http2", "http2"],
   ["zlib", "zlib"],
   ["webstreams", "internal/webstreams/readablestream"],
@@ -68,11 +74,14 @@ function loadReport(): Record<string, string> {
 }
 
 async function main(): Promise<void> {
+  // stdio through the descriptors (cli/stdio.ts); process.stdin/stdout/stderr only as fallbacks.
+  const stdout = fdWriter(1, () => process.stdout);
+  const stderr = fdWriter(2, () => process.stderr);
   const code = await run(
     {
-      stdin: process.stdin,
-      writeStdout: (s) => process.stdout.write(s),
-      writeStderr: (s) => process.stderr.write(s),
+      stdin: fdStdin({ stream: () => process.stdin }),
+      writeStdout: (s) => stdout.write(s),
+      writeStderr: (s) => stderr.write(s),
     },
     {
       argv: process.argv.slice(2),
@@ -80,7 +89,7 @@ async function main(): Promise<void> {
       platform: process.platform,
       now: () => new Date(),
       version,
-      stdinIsTTY: process.stdin.isTTY === true,
+      stdinIsTTY: await stdinIsTerminal(),
       readFileSync: (p) => readFileSync(p),
       openCache: ({ config, log, signal }) =>
         openTokenCache({
@@ -121,10 +130,13 @@ async function main(): Promise<void> {
       },
     },
   );
-  // Exit only after stdout has drained (a pipe write can be asynchronous), and without waiting for
-  // stdin or sockets: the kubelet waits for us to exit.
-  process.exitCode = code;
-  process.stdout.write("", () => process.exit(code));
+  // Exit once stdout and stderr are out (at once, unless a write went to a stream), without waiting
+  // for stdin or sockets: the kubelet waits for us to exit. A reader of stdout that went away (EPIPE)
+  // is exit 1, as when the stream's EPIPE was an uncaught error.
+  if (stdout.broken) stderr.write("ecr-credential-provider: stdout_closed: cannot write to stdout (EPIPE): the reader went away\n");
+  const exitCode = stdout.broken ? 1 : code;
+  process.exitCode = exitCode;
+  stdout.drained(() => stderr.drained(() => process.exit(exitCode)));
 }
 
 void main();

@@ -1,5 +1,6 @@
 // What a cold run loads: over HTTPS with a test CA, a cache miss loads the network built-ins it needs and none of the heavy ones
-// (web streams, zlib, http2, fetch, workers, child processes) that the AWS SDK would pull in for a 1 KB JSON answer.
+// (web streams, zlib, http2, fetch, workers, child processes) that the AWS SDK would pull in for a 1 KB JSON answer; a warm run
+// (cache hit) with the kubelet's stdio (pipes) loads none of the network ones, not even net, stream or tty for its stdio.
 // Asserts on the set of built-ins (the debug "modules" line), never on timings.
 
 import { after, before, describe, test } from "node:test";
@@ -7,11 +8,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, type FakeAws } from "../helpers/fake-aws.ts";
-import { runBinary, request, type RunResult } from "../helpers/run-binary.ts";
+import { runBinary, runBinaryOnPipe, request, type RunResult } from "../helpers/run-binary.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/rolesanywhere/${f}`, import.meta.url));
 /** The built-ins a cache miss over HTTPS needs: exactly these of the watched ones (src/cli/main.ts WATCHED_BUILTINS). */
-const COLD_BUILTINS = ["crypto", "tls", "http", "https"];
+const COLD_BUILTINS = ["crypto", "tls", "http", "https", "net", "stream"];
+/** What a cache hit must not load: its stdio goes through fs (src/cli/stdio.ts), its answer comes from the cache. */
+const NOT_WARM = ["net", "stream", "tty", "crypto", "tls", "http", "https"];
 
 let fake: FakeAws;
 before(async () => {
@@ -47,7 +51,7 @@ function modules(r: RunResult): { awsSdkLoaded: string; builtins: string[]; lazy
 }
 
 describe("cold path over HTTPS", () => {
-  test("a cache miss with the default chain loads crypto, tls, http and https, and no web streams, zlib, http2 or fetch", async () => {
+  test("a cache miss with the default chain loads crypto, tls, http, https (and net, stream under them), and no web streams, zlib, http2 or fetch", async () => {
     const before = fake.ecrCalls().length;
     const m = modules(await runBinary({ env: env(), stdin: request("123456789012.dkr.ecr.us-east-1.amazonaws.com/app") }));
     assert.equal(fake.ecrCalls().length - before, 1, "the run reached the fake ECR over HTTPS");
@@ -70,5 +74,24 @@ describe("cold path over HTTPS", () => {
       ["sts 200", "ecr 200"],
     );
     assert.deepEqual(m.builtins, COLD_BUILTINS);
+  });
+});
+
+describe("warm path", () => {
+  test("a cache hit with stdin on a pipe, as the kubelet runs it, loads none of net, stream, tty, crypto, tls, http, https", async () => {
+    const e = env({ ECR_CREDENTIAL_PROVIDER_CACHE_DIR: tempDir("cold-path-warm-") });
+    delete e["ECR_CREDENTIAL_PROVIDER_NO_CACHE"];
+    const image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/warm";
+    assert.equal((await runBinaryOnPipe({ env: e, stdin: request(image) })).code, 0, "the miss that fills the cache");
+    const before = fake.ecrCalls().length;
+    const r = await runBinaryOnPipe({ env: e, stdin: request(image) });
+    const m = modules(r);
+    assert.equal(fake.ecrCalls().length, before, "a cache hit");
+    assert.equal(m.awsSdkLoaded, "false");
+    assert.deepEqual(
+      m.builtins.filter((b) => NOT_WARM.includes(b)),
+      [],
+    );
+    assert.equal(JSON.parse(r.stdout).kind, "CredentialProviderResponse", "stdout carries the answer");
   });
 });

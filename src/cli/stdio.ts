@@ -1,0 +1,128 @@
+// stdin, stdout and stderr through their file descriptors with node:fs, which every run loads anyway:
+// touching process.stdin/stdout/stderr on a pipe makes Node build net.Sockets (net, stream and
+// friends, about 5 ms of CPU), a third of what a cache hit costs beyond Node's own start.
+
+import * as nodeFs from "node:fs";
+import type { FdByteSource } from "../plugin/request.ts";
+
+/** The node:fs functions used here (injected by tests to simulate Windows' EOF, EAGAIN, EPIPE). */
+export interface StdioFs {
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: null, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
+  writeSync(fd: number, buffer: Buffer, offset: number, length: number): number;
+  fstatSync(fd: number): { isSocket(): boolean; isCharacterDevice(): boolean; isFIFO(): boolean };
+  openSync(path: string, flags: number): number;
+  closeSync(fd: number): void;
+}
+
+/**
+ * stdin as a descriptor read by async fs.read (libuv's thread pool, so the deadline timer runs while
+ * a read blocks), or `stream()` (process.stdin) where a descriptor read cannot be relied on:
+ * - fstat fails: today's stream path, which reports whatever is wrong the way it always has;
+ * - a socket (a parent that is Node or systemd; the kubelet's stdin is a pipe): a read blocked on a
+ *   socket cannot be woken, and process.exit waits for the thread pool, so a stdin that is never
+ *   closed would hang the exit past the deadline; process.stdin polls it instead.
+ * A pipe blocked at the deadline is woken by writing one byte into it through /proc/self/fd/0
+ * (Linux); where that is impossible (no /proc, another user's pipe, Windows) the error is still
+ * reported at the deadline but the exit waits until stdin closes or the caller kills the process.
+ * Read errors become stdin_error with the system's message (a directory on stdin: EISDIR, where
+ * the stream used to see an empty request; exit 2 either way); EAGAIN (a non-blocking descriptor)
+ * hands the rest to process.stdin (src/plugin/request.ts).
+ */
+export function fdStdin(opts: StdinOptions): FdByteSource | NodeJS.ReadableStream {
+  const { stream, fs = nodeFs, platform = process.platform, fd = 0 } = opts;
+  let fifo: boolean;
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isSocket()) return stream();
+    fifo = st.isFIFO();
+  } catch {
+    return stream();
+  }
+  return {
+    kind: "fd",
+    read: (buffer, cb) => fs.read(fd, buffer, 0, buffer.length, null, cb),
+    fallback: stream,
+    wake: () => {
+      if (!fifo || platform !== "linux") return;
+      try {
+        const w = fs.openSync(`/proc/self/fd/${fd}`, nodeFs.constants.O_WRONLY | nodeFs.constants.O_NONBLOCK);
+        try {
+          fs.writeSync(w, Buffer.from("\n"), 0, 1);
+        } finally {
+          fs.closeSync(w);
+        }
+      } catch {
+        // Nothing more to do: see above.
+      }
+    },
+  };
+}
+
+export interface StdinOptions {
+  /** process.stdin, asked for only when the descriptor cannot be used. */
+  stream: () => NodeJS.ReadableStream;
+  fs?: StdioFs;
+  platform?: NodeJS.Platform;
+  /** 0 in production; tests read a pipe of their own. */
+  fd?: number;
+}
+
+/** Whether stdin is a terminal, without loading tty (and net) unless it is a character device (a terminal, or /dev/null). */
+export async function stdinIsTerminal(fs: Pick<StdioFs, "fstatSync"> = nodeFs, fd = 0): Promise<boolean> {
+  try {
+    if (!fs.fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (await import("node:tty")).isatty(fd);
+}
+
+/** A writer for fd 1 or 2: write(s) and, at exit, drained(cb) once anything handed to the stream is out. */
+export interface FdWriter {
+  write(s: string): void;
+  /** Calls back at once unless the stream fallback was used; then once it has drained. */
+  drained(cb: () => void): void;
+  /** The reader of stdout went away (EPIPE): what was left unwritten is lost. */
+  readonly broken: boolean;
+}
+
+/**
+ * Synchronous writes to `fd` in a loop (a pipe may take part of a write). EAGAIN (a non-blocking
+ * pipe inherited from the parent) hands this and every later write to `stream()`, which queues and
+ * polls; the exit then waits for it to drain. EPIPE (the reader is gone) or any other error drops
+ * this and every later write and sets `broken`: for stdout main.ts then exits 1, as it did when the
+ * stream's EPIPE was an uncaught error; for stderr the logs are lost and the run goes on.
+ */
+export function fdWriter(fd: number, stream: () => NodeJS.WritableStream, fs: Pick<StdioFs, "writeSync"> = nodeFs): FdWriter {
+  let fallback: NodeJS.WritableStream | undefined;
+  let broken = false;
+  return {
+    get broken() {
+      return broken;
+    },
+    write(s) {
+      if (broken) return;
+      if (fallback) return void fallback.write(s);
+      const buf = Buffer.from(s, "utf8");
+      for (let off = 0; off < buf.length;) {
+        try {
+          off += fs.writeSync(fd, buf, off, buf.length - off);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === "EAGAIN" || code === "EWOULDBLOCK") {
+            fallback = stream();
+            fallback.write(buf.subarray(off));
+            return;
+          }
+          // EPIPE, or the descriptor is unusable: nobody can read the rest.
+          broken = true;
+          return;
+        }
+      }
+    },
+    drained(cb) {
+      if (fallback) fallback.write("", cb);
+      else cb();
+    },
+  };
+}
