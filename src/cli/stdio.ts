@@ -9,7 +9,8 @@ import type { FdByteSource } from "../plugin/request.ts";
 export interface StdioFs {
   read(fd: number, buffer: Buffer, offset: number, length: number, position: null, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
   writeSync(fd: number, buffer: Buffer, offset: number, length: number): number;
-  fstatSync(fd: number): { isSocket(): boolean; isCharacterDevice(): boolean; isFIFO(): boolean };
+  fstatSync(fd: number): { isSocket(): boolean; isCharacterDevice(): boolean; isFIFO(): boolean; rdev: number };
+  statSync(path: string): { rdev: number };
   openSync(path: string, flags: number): number;
   closeSync(fd: number): void;
 }
@@ -67,12 +68,23 @@ export interface StdinOptions {
   fd?: number;
 }
 
-/** Whether stdin is a terminal, without loading tty (and net) unless it is a character device (a terminal, or /dev/null). */
-export async function stdinIsTerminal(fs: Pick<StdioFs, "fstatSync"> = nodeFs, fd = 0): Promise<boolean> {
+/**
+ * Whether stdin is a terminal, without loading tty (and net with it) unless it is a character device
+ * other than /dev/null (systemd's StandardInput=null, `< /dev/null`): a terminal, or something rare.
+ */
+export async function stdinIsTerminal(fs: Pick<StdioFs, "fstatSync" | "statSync"> = nodeFs, fd = 0): Promise<boolean> {
+  let rdev: number;
   try {
-    if (!fs.fstatSync(fd).isCharacterDevice()) return false;
+    const st = fs.fstatSync(fd);
+    if (!st.isCharacterDevice()) return false;
+    rdev = st.rdev;
   } catch {
     return false;
+  }
+  try {
+    if (rdev === fs.statSync("/dev/null").rdev) return false;
+  } catch {
+    // No /dev/null (Windows): tty decides.
   }
   return (await import("node:tty")).isatty(fd);
 }

@@ -33,9 +33,17 @@ function scriptedRead(results: ({ data: string } | { code: string } | "eof")[]):
         cb(null, buffer.write(r.data));
       });
     },
-    fstatSync: () => ({ isSocket: () => false, isCharacterDevice: () => false, isFIFO: () => true }),
+    fstatSync: () => stat("fifo"),
   };
 }
+
+/** What fstat says of a descriptor of this kind (rdev 5 for a character device). */
+const stat = (kind: "fifo" | "socket" | "chr") => ({
+  isSocket: () => kind === "socket",
+  isCharacterDevice: () => kind === "chr",
+  isFIFO: () => kind === "fifo",
+  rdev: kind === "chr" ? 5 : 0,
+});
 
 describe("stdin through a file descriptor, on a real pipe", { skip: !linux && "Linux only (mkfifo, /proc)", timeout: 20_000 }, () => {
   test("chunks written over time are read until EOF (a 0-byte read)", async () => {
@@ -118,7 +126,7 @@ describe("stdin through a file descriptor, simulated", () => {
 
   test("a socket, or a descriptor fstat cannot describe, is read through the stream", () => {
     const stream = Readable.from([]);
-    const socket: StdioFs = { ...fs, fstatSync: () => ({ isSocket: () => true, isCharacterDevice: () => false, isFIFO: () => false }) };
+    const socket: StdioFs = { ...fs, fstatSync: () => stat("socket") };
     const broken: StdioFs = {
       ...fs,
       fstatSync: () => {
@@ -129,11 +137,20 @@ describe("stdin through a file descriptor, simulated", () => {
     assert.equal(fdStdin({ stream: () => stream, fs: broken }), stream);
   });
 
-  test("a terminal is asked of tty only for a character device: a pipe answers false without it, /dev/null is not a terminal", async () => {
-    const fifo: Pick<StdioFs, "fstatSync"> = { fstatSync: () => ({ isSocket: () => false, isCharacterDevice: () => false, isFIFO: () => true }) };
-    assert.equal(await stdinIsTerminal(fifo), false);
+  test("a terminal is asked of tty only for a character device other than /dev/null", async () => {
+    let devNullAsked = 0;
+    const as = (kind: "fifo" | "chr", devNullRdev: number) => ({
+      fstatSync: () => stat(kind),
+      statSync: (p: string) => (assert.equal(p, "/dev/null"), devNullAsked++, { rdev: devNullRdev }),
+    });
+    assert.equal(await stdinIsTerminal(as("fifo", 5)), false);
+    assert.equal(devNullAsked, 0, "a pipe needs no more than fstat");
+    assert.equal(await stdinIsTerminal(as("chr", 5)), false, "/dev/null");
+    assert.equal(devNullAsked, 1);
+    // Another character device: tty decides (here on a descriptor of /dev/null, so: not a terminal).
     const devNull = fs.openSync("/dev/null", "r");
     try {
+      assert.equal(await stdinIsTerminal(as("chr", 6), devNull), false);
       assert.equal(await stdinIsTerminal(fs, devNull), false);
     } finally {
       fs.closeSync(devNull);
