@@ -9,33 +9,40 @@ import type { FdByteSource } from "../plugin/request.ts";
 export interface StdioFs {
   read(fd: number, buffer: Buffer, offset: number, length: number, position: null, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
   writeSync(fd: number, buffer: Buffer, offset: number, length: number): number;
-  fstatSync(fd: number): { isSocket(): boolean; isCharacterDevice(): boolean; isFIFO(): boolean; rdev: number };
+  fstatSync(fd: number): { isFile(): boolean; isCharacterDevice(): boolean; isFIFO(): boolean; rdev: number };
   statSync(path: string): { rdev: number };
+  accessSync(path: string, mode: number): void;
   openSync(path: string, flags: number): number;
   closeSync(fd: number): void;
 }
 
 /**
  * stdin as a descriptor read by async fs.read (libuv's thread pool, so the deadline timer runs while
- * a read blocks), or `stream()` (process.stdin) where a descriptor read cannot be relied on:
- * - fstat fails: today's stream path, which reports whatever is wrong the way it always has;
- * - a socket (a parent that is Node or systemd; the kubelet's stdin is a pipe): a read blocked on a
- *   socket cannot be woken, and process.exit waits for the thread pool, so a stdin that is never
- *   closed would hang the exit past the deadline; process.stdin polls it instead.
- * A pipe blocked at the deadline is woken by writing one byte into it through /proc/self/fd/0
- * (Linux); where that is impossible (no /proc, another user's pipe, Windows) the error is still
- * reported at the deadline but the exit waits until stdin closes or the caller kills the process.
+ * a read blocks), or `stream()` (process.stdin) where a blocked read could not be ended. That matters
+ * because process.exit joins the thread pool: a read still blocked there keeps the process alive past
+ * its deadline, until stdin closes or the caller kills it (seen under wine; the same on Linux).
+ * - A pipe (the kubelet's stdin) on Linux: read through the descriptor; one still blocked at the
+ *   deadline is woken by writing a byte into it through /proc/self/fd/0, which must be writable by
+ *   this user (checked first; not, e.g., when another user's pipe is passed down).
+ * - A file or a character device (/dev/null; a terminal is refused before any read): the descriptor,
+ *   whose reads never wait for a writer.
+ * - Anything else: process.stdin, as before, which reads without blocking a thread. That is a pipe
+ *   elsewhere (Windows, where fstat calls it none of FIFO, socket, file or character device, and
+ *   nothing from JavaScript can end a blocked ReadFile), a socket (a Node or systemd parent; nothing
+ *   wakes a blocked socket read), or a descriptor fstat cannot describe.
  * Read errors become stdin_error with the system's message (a directory on stdin: EISDIR, where
  * the stream used to see an empty request; exit 2 either way); EAGAIN (a non-blocking descriptor)
  * hands the rest to process.stdin (src/plugin/request.ts).
  */
 export function fdStdin(opts: StdinOptions): FdByteSource | NodeJS.ReadableStream {
   const { stream, fs = nodeFs, platform = process.platform, fd = 0 } = opts;
+  const wakePath = `/proc/self/fd/${fd}`;
   let fifo: boolean;
   try {
     const st = fs.fstatSync(fd);
-    if (st.isSocket()) return stream();
     fifo = st.isFIFO();
+    const neverWaits = st.isFile() || st.isCharacterDevice();
+    if (!neverWaits && !(fifo && platform === "linux" && writable(fs, wakePath))) return stream();
   } catch {
     return stream();
   }
@@ -44,19 +51,29 @@ export function fdStdin(opts: StdinOptions): FdByteSource | NodeJS.ReadableStrea
     read: (buffer, cb) => fs.read(fd, buffer, 0, buffer.length, null, cb),
     fallback: stream,
     wake: () => {
-      if (!fifo || platform !== "linux") return;
+      // Only a pipe: through /proc a file on stdin would be opened for writing.
+      if (!fifo) return;
       try {
-        const w = fs.openSync(`/proc/self/fd/${fd}`, nodeFs.constants.O_WRONLY | nodeFs.constants.O_NONBLOCK);
+        const w = fs.openSync(wakePath, nodeFs.constants.O_WRONLY | nodeFs.constants.O_NONBLOCK);
         try {
           fs.writeSync(w, Buffer.from("\n"), 0, 1);
         } finally {
           fs.closeSync(w);
         }
       } catch {
-        // Nothing more to do: see above.
+        // The pipe went away: no read is blocked on it.
       }
     },
   };
+}
+
+function writable(fs: Pick<StdioFs, "accessSync">, path: string): boolean {
+  try {
+    fs.accessSync(path, nodeFs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface StdinOptions {

@@ -18,6 +18,8 @@ export interface WineJob {
   args?: string[];
   env?: Record<string, string>;
   stdin?: string;
+  /** Leave stdin open (never send EOF). */
+  holdStdin?: boolean;
   killAfterMs?: number;
 }
 export interface WineStep {

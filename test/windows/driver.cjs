@@ -5,7 +5,7 @@
 //
 //   node.exe driver.cjs JOBS.json RESULTS.json
 //
-// JOBS.json: { exe, baseEnv, steps: [{ concurrency?, jobs: [{ id, args?, env?, stdin?, exe? }] }] }.
+// JOBS.json: { exe, baseEnv, steps: [{ concurrency?, jobs: [{ id, args?, env?, stdin?, holdStdin?, killAfterMs?, exe? }] }] }.
 // Steps run one after another; the jobs of a step run with `concurrency` at a time (all at once
 // for a boot storm). The environment of each run is `baseEnv` + the job's `env` only, like a
 // kubelet service's environment plus the provider config's `env`: nothing of the Linux side leaks in.
@@ -44,7 +44,9 @@ function runJob(job) {
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
     if (job.stdin !== undefined) p.stdin.write(job.stdin);
-    p.stdin.end();
+    // holdStdin: never close it, as a kubelet never would; the run must end at its own deadline.
+    if (job.holdStdin) p.on("exit", () => p.stdin.destroy());
+    else p.stdin.end();
   });
 }
 

@@ -131,7 +131,8 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     assert.equal(fake.ecrCalls().length - before, 1, "12 concurrent runs, one ECR call (the lock held)");
     accepted(res.hit);
     assert.match(res.hit!.stderr, /fromCache=true/);
-    assert.match(res.hit!.stderr, /modules awsSdkLoaded=false builtins=(\s|$)/);
+    // No network built-in; net and stream are process.stdin's (on Windows a pipe is read through the stream: src/cli/stdio.ts).
+    assert.match(res.hit!.stderr, /modules awsSdkLoaded=false builtins=(net,stream)?(\s|$)/);
     const cacheDir = join(programData.linux, "ecr-credential-provider", "cache");
     const files = readdirSync(cacheDir);
     assert.deepEqual(
@@ -332,6 +333,23 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     assert.equal(res.version!.code, 0, res.version!.stderr);
     assert.match(res.version!.stdout, /^ecr-credential-provider \d+\.\d+\.\d+/);
     assert.equal(existsSync(marker), false, "NODE_OPTIONS --require ran");
+  });
+
+  test("stdin: an empty stdin is exit 2, one never closed ends at the deadline with exit 2 (the process exits: no read left blocked)", async () => {
+    const e = env({ ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ECR_CREDENTIAL_PROVIDER_TIMEOUT: "3s" });
+    const res = await wine.run([
+      {
+        jobs: [
+          { id: "empty", env: e, stdin: "" },
+          { id: "held", env: e, holdStdin: true, killAfterMs: 60_000 },
+        ],
+      },
+    ]);
+    assert.equal(res.empty!.code, 2, res.empty!.stderr);
+    assert.match(res.empty!.stderr, /^ecr-credential-provider: empty_request: /);
+    assert.equal(res.held!.code, 2, res.held!.stderr);
+    assert.match(res.held!.stderr, /^ecr-credential-provider: stdin_timeout: /);
+    assert.ok(res.held!.ms < 30_000, `took ${res.held!.ms} ms`);
   });
 });
 

@@ -33,15 +33,16 @@ function scriptedRead(results: ({ data: string } | { code: string } | "eof")[]):
         cb(null, buffer.write(r.data));
       });
     },
-    fstatSync: () => stat("fifo"),
+    fstatSync: () => stat("file"),
   };
 }
 
 /** What fstat says of a descriptor of this kind (rdev 5 for a character device). */
-const stat = (kind: "fifo" | "socket" | "chr") => ({
-  isSocket: () => kind === "socket",
+const stat = (kind: "fifo" | "socket" | "chr" | "file" | "windows-pipe") => ({
+  isFile: () => kind === "file",
   isCharacterDevice: () => kind === "chr",
   isFIFO: () => kind === "fifo",
+  isSocket: () => kind === "socket",
   rdev: kind === "chr" ? 5 : 0,
 });
 
@@ -135,6 +136,31 @@ describe("stdin through a file descriptor, simulated", () => {
     };
     assert.equal(fdStdin({ stream: () => stream, fs: socket }), stream);
     assert.equal(fdStdin({ stream: () => stream, fs: broken }), stream);
+  });
+
+  test("a pipe is read through the stream where a blocked read could not be woken: Windows, or no writable /proc/self/fd/0", () => {
+    const stream = Readable.from([]);
+    const fifoFs = (accessible: boolean): StdioFs => ({
+      ...fs,
+      fstatSync: () => stat("fifo"),
+      accessSync: () => {
+        if (!accessible) throw Object.assign(new Error("EACCES"), { code: "EACCES" });
+      },
+    });
+    assert.equal(fdStdin({ stream: () => stream, fs: fifoFs(true), platform: "win32" }), stream);
+    // A pipe as fstat describes it on Windows (seen under wine): mode S_IFIFO, yet none of the predicates.
+    assert.equal(fdStdin({ stream: () => stream, fs: { ...fifoFs(true), fstatSync: () => stat("windows-pipe") }, platform: "win32" }), stream);
+    assert.equal(fdStdin({ stream: () => stream, fs: fifoFs(false), platform: "linux" }), stream);
+    assert.equal(asFd(fdStdin({ stream: noStream, fs: fifoFs(true), platform: "linux" })).kind, "fd");
+    // A file never waits for a writer: the descriptor, on Windows too.
+    asFd(fdStdin({ stream: noStream, fs: { ...fifoFs(false), fstatSync: () => stat("file") }, platform: "win32" }));
+  });
+
+  test("wake() never opens a file on stdin for writing (only a pipe is woken)", () => {
+    const opened: string[] = [];
+    const fileFs: StdioFs = { ...fs, fstatSync: () => stat("file"), openSync: (p) => (opened.push(p), assert.fail("opened " + p)) };
+    asFd(fdStdin({ stream: noStream, fs: fileFs, platform: "linux" })).wake!();
+    assert.deepEqual(opened, []);
   });
 
   test("a terminal is asked of tty only for a character device other than /dev/null", async () => {
