@@ -9,9 +9,10 @@ import { fdStdin, fdWriter, stdinIsTerminal } from "./stdio.ts";
 /**
  * Built-ins the debug "modules" line reports, as label → Node's module name: the network ones a
  * cache miss needs (crypto, tls, http, https and under them net and stream; none loads on a cache
- * hit, whose stdio goes through fs: cli/stdio.ts), tty (only a terminal or /dev/null on stdin
- * loads it) and the heavy ones no run needs (web streams, zlib, http2, fetch, workers, child
- * processes; test/e2e/cold-path.test.ts).
+ * hit, whose stdio goes through fs: cli/stdio.ts), tty (only a terminal on stdin loads it) and the
+ * ones no plugin run needs (web streams, zlib, fs/promises, Web Crypto, http2, fetch, workers,
+ * child processes; the AWS SDK would load several of them: test/e2e/cold-path.test.ts, build.mjs
+ * SDK_SHIMS).
  */
 const WATCHED_BUILTINS: readonly (readonly [string, string])[] = [
   ["crypto", "crypto"],
@@ -23,6 +24,8 @@ const WATCHED_BUILTINS: readonly (readonly [string, string])[] = [
   ["tty", "tty"],
   ["http2", "http2"],
   ["zlib", "zlib"],
+  ["fs/promises", "fs/promises"],
+  ["webcrypto", "internal/crypto/webcrypto"],
   ["webstreams", "internal/webstreams/readablestream"],
   ["fetch", "internal/deps/undici/undici"],
   ["worker_threads", "worker_threads"],
