@@ -42,8 +42,9 @@ export type StartCodeCache = "accepted" | "rejected" | undefined;
  * Node's CommonJS wrapper around the start-up bundle, plus one parameter through which the bundle
  * learns what became of its code cache (load-lazy.ts reads it). The code cache is only valid for exactly this source.
  */
+const START_WRAPPER_HEAD = "(function (exports, require, module, __filename, __dirname, __ecpStartCodeCache) {";
 export function wrapStartSource(code: string): string {
-  return "(function (exports, require, module, __filename, __dirname, __ecpStartCodeCache) {" + code + "\n})";
+  return START_WRAPPER_HEAD + code + "\n})";
 }
 
 /** Compile the wrapped start-up bundle; its `import()` of built-ins goes to Node's default loader, as in the SEA main script. */
@@ -55,6 +56,8 @@ export function compileStart(
 ): { script: vm.Script; codeCache: StartCodeCache } {
   const script = new vmModule.Script(wrapStartSource(code), {
     filename,
+    // Stack traces give the bundle's own columns on its first line, as Node's wrapper (compileFunction, no text added) did.
+    columnOffset: -START_WRAPPER_HEAD.length,
     importModuleDynamically: vmModule.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
     ...(cachedData ? { cachedData } : {}),
   });
