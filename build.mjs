@@ -309,6 +309,16 @@ function splitPlugin(role) {
  */
 const SDK_SHIMS = {
   "node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js": "src/aws/shims/crc32-node.ts",
+  "node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js": "src/aws/shims/uuid-v4.ts",
+};
+
+/**
+ * Node built-ins that SDK files in the lazy half get from src/aws/shims/ instead (same functions, for
+ * what the SDK uses of them): `fs/promises` costs ~3 ms of CPU to load on every cold run, to read a
+ * config file or two. Only imports from node_modules are redirected; the build fails if none is left.
+ */
+const SDK_BUILTIN_SHIMS = {
+  "fs/promises": "src/aws/shims/fs-promises.ts",
 };
 
 function sdkShimsPlugin() {
@@ -324,8 +334,17 @@ function sdkShimsPlugin() {
           return { contents: readFileSync(join(ROOT, shim), "utf8"), loader: "ts", resolveDir: dirname(join(ROOT, shim)) };
         });
       }
+      for (const [builtin, shim] of Object.entries(SDK_BUILTIN_SHIMS)) {
+        if (!existsSync(join(ROOT, shim))) fail(`sdk shim: ${shim} does not exist (see SDK_BUILTIN_SHIMS)`);
+        const filter = new RegExp(`^(node:)?${builtin.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
+        b.onResolve({ filter }, (a) => {
+          if (!a.importer.startsWith(join(ROOT, "node_modules"))) return undefined;
+          used.add(builtin);
+          return { path: join(ROOT, shim) };
+        });
+      }
       b.onEnd(() => {
-        const unused = Object.keys(SDK_SHIMS).filter((f) => !used.has(f));
+        const unused = [...Object.keys(SDK_SHIMS), ...Object.keys(SDK_BUILTIN_SHIMS)].filter((f) => !used.has(f));
         if (unused.length) fail(`sdk shim: ${unused.join(", ")} no longer in the lazy half (SDK upgraded? see SDK_SHIMS)`);
       });
     },

@@ -7,8 +7,9 @@ import { lockWaitFor, openTokenCache } from "../cache/token-cache.ts";
 
 /**
  * Built-ins the debug "modules" line reports, as label → Node's module name: the network ones a
- * cache miss needs (crypto, tls, http, https; none loads on a cache hit) and the heavy ones no run
- * needs (web streams, zlib, http2, fetch, workers, child processes; test/e2e/cold-path.test.ts).
+ * cache miss needs (crypto, tls, http, https; none loads on a cache hit) and the ones no plugin run
+ * needs (web streams, zlib, fs/promises, Web Crypto, http2, fetch, workers, child processes; the
+ * AWS SDK would load several of them: test/e2e/cold-path.test.ts, build.mjs SDK_SHIMS).
  */
 const WATCHED_BUILTINS: readonly (readonly [string, string])[] = [
   ["crypto", "crypto"],
@@ -17,6 +18,8 @@ const WATCHED_BUILTINS: readonly (readonly [string, string])[] = [
   ["https", "https"],
   ["http2", "http2"],
   ["zlib", "zlib"],
+  ["fs/promises", "fs/promises"],
+  ["webcrypto", "internal/crypto/webcrypto"],
   ["webstreams", "internal/webstreams/readablestream"],
   ["fetch", "internal/deps/undici/undici"],
   ["worker_threads", "worker_threads"],

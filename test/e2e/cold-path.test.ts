@@ -1,5 +1,6 @@
 // What a cold run loads: over HTTPS with a test CA, a cache miss loads the network built-ins it needs and none of the heavy ones
-// (web streams, zlib, http2, fetch, workers, child processes) that the AWS SDK would pull in for a 1 KB JSON answer.
+// (web streams, zlib, fs/promises, Web Crypto, http2, fetch, workers, child processes) that the AWS SDK would pull in for a 1 KB
+// JSON answer.
 // Asserts on the set of built-ins (the debug "modules" line), never on timings.
 
 import { after, before, describe, test } from "node:test";
@@ -47,7 +48,7 @@ function modules(r: RunResult): { awsSdkLoaded: string; builtins: string[]; lazy
 }
 
 describe("cold path over HTTPS", () => {
-  test("a cache miss with the default chain loads crypto, tls, http and https, and no web streams, zlib, http2 or fetch", async () => {
+  test("a cache miss with the default chain loads crypto, tls, http and https, and no web streams, zlib, fs/promises, Web Crypto, http2 or fetch", async () => {
     const before = fake.ecrCalls().length;
     const m = modules(await runBinary({ env: env(), stdin: request("123456789012.dkr.ecr.us-east-1.amazonaws.com/app") }));
     assert.equal(fake.ecrCalls().length - before, 1, "the run reached the fake ECR over HTTPS");

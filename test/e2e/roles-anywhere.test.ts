@@ -140,10 +140,11 @@ describe("IAM Roles Anywhere in cn-northwest-1", () => {
     }
   });
 
-  test("flags given as environment variables work too (the kubelet config's env)", async () => {
+  test("flags given as environment variables work too (the kubelet config's env), and the run loads no fs/promises or Web Crypto", async () => {
     const before = ecr.ecrCalls().length;
     const r = await runBinary({
       env: env(ra.url, {
+        ECR_CREDENTIAL_PROVIDER_LOG_LEVEL: "debug",
         ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_CERTIFICATE: join(dir, "leaf-rsa.cert.pem"),
         ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_PRIVATE_KEY: join(dir, "leaf-rsa.key.pem"),
         ECR_CREDENTIAL_PROVIDER_ROLES_ANYWHERE_TRUST_ANCHOR_ARN: TRUST_ANCHOR,
@@ -153,6 +154,10 @@ describe("IAM Roles Anywhere in cn-northwest-1", () => {
       stdin: request(IMAGE),
     });
     assertSignedWithSession(r, ra, before);
+    // The certificate and key are read with node:fs (src/aws/shims/fs-promises.ts), the SDK's UUIDs come from node:crypto.
+    const builtins = / debug: modules .*\bbuiltins=(\S*)/.exec(r.stderr)?.[1]?.split(",");
+    assert.ok(builtins, r.stderr);
+    for (const b of ["fs/promises", "webcrypto"]) assert.ok(!builtins.includes(b), `loaded ${b}: ${builtins.join(",")}`);
   });
 
   const configErrors: [string, () => string[], RegExp][] = [

@@ -1,7 +1,7 @@
 // Roles Anywhere key material: read and validate certificate, intermediates, private key, duration and session name before any network call.
 
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
-import { readFile as fsReadFile } from "node:fs/promises";
+import { readFile as fsReadFile } from "../shims/fs-promises.ts";
 import { ConfigError } from "../../core/errors.ts";
 import { fileUnreadable, pemCertificates } from "../../core/roles-anywhere-identity.ts";
 import { resolveRolesAnywhereEndpoint } from "./endpoint.ts";
