@@ -260,6 +260,24 @@ const SHARED_ERRORS = "src/core/errors.ts";
 const WARM_UP_ENTRY = "src/bootstrap/warm-up.ts";
 const WARM_UP_BUNDLE = "warm-up.cjs";
 const LAZY_ASSET = "lazy.cjs";
+/**
+ * The SEA's main script of a program with a lazy half: a stub that runs the start-up bundle (asset START_ASSET) through
+ * vm.Script with START_CACHE_ASSET, V8's code cache for it made by WARM_UP_START_ENTRY after a cold and a warm run.
+ * The asset names are also in src/bootstrap/wrapper.ts.
+ */
+const SEA_MAIN_ENTRY = "src/bootstrap/sea-main.ts";
+const SEA_MAIN_BUNDLE = "sea-main.cjs";
+const WARM_UP_START_ENTRY = "src/bootstrap/warm-up-start.ts";
+const WARM_UP_START_BUNDLE = "warm-up-start.cjs";
+const START_ASSET = "start.cjs";
+const START_CACHE_ASSET = "start.cache";
+const LAZY_CACHE_ASSET = "lazy.cache";
+/** What the start-up warm-up runs answer (a kubelet request on stdin). */
+const WARM_UP_REQUEST = `${JSON.stringify({
+  apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+  kind: "CredentialProviderRequest",
+  image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/warm-up",
+})}\n`;
 const withoutSuffix = (p) => p.replace(/\.(js|ts)$/, "");
 
 /**
@@ -413,7 +431,14 @@ function writeNotices(file, packagesFiles) {
 // ---------------------------------------------------------------------------------------------
 // 3. SEA blob (made by the target's own node) and 4. executable.
 function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile, tag = arch) {
-  const lazyCache = lazyFile && useCodeCache ? makeLazyCodeCache(arch, node, lazyFile, dir) : undefined;
+  // With a lazy half, both halves are assets, each with the code cache the target's node made after running it, and the main script is the stub.
+  const mainFile = lazyFile ? join(dir, SEA_MAIN_BUNDLE) : bundleFile;
+  const assets = lazyFile && {
+    [START_ASSET]: bundleFile,
+    ...(useCodeCache ? { [START_CACHE_ASSET]: makeStartCodeCache(arch, node, bundleFile, dir) } : {}),
+    [LAZY_ASSET]: lazyFile,
+    ...(useCodeCache ? { [LAZY_CACHE_ASSET]: makeLazyCodeCache(arch, node, lazyFile, dir) } : {}),
+  };
   const blob = join(dir, `sea-${tag}.blob`);
   const config = join(dir, `sea-config-${tag}.json`);
   // Relative paths, run from `dir`: node stores `main` verbatim in the blob (it becomes the
@@ -422,14 +447,14 @@ function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile, tag =
     config,
     JSON.stringify(
       {
-        main: relative(dir, bundleFile),
+        main: relative(dir, mainFile),
         output: relative(dir, blob),
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
         useCodeCache,
         // NODE_OPTIONS and friends must not inject code into a credential helper.
         execArgvExtension: "none",
-        ...(lazyFile ? { assets: { [LAZY_ASSET]: relative(dir, lazyFile), ...(lazyCache ? { "lazy.cache": relative(dir, lazyCache) } : {}) } } : {}),
+        ...(assets ? { assets: Object.fromEntries(Object.entries(assets).map(([name, file]) => [name, relative(dir, file)])) } : {}),
       },
       null,
       2,
@@ -450,7 +475,7 @@ function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile, tag =
   // measurements: docs/build-and-release.md, "Reproducibility".
   const ref = gen([]);
   const seeded = gen([`--hash-seed=${CODE_CACHE_HASH_SEED}`]);
-  const patched = patchCodeCacheFlagHash(seeded.bytes, ref.bytes, readFileSync(bundleFile), arch);
+  const patched = patchCodeCacheFlagHash(seeded.bytes, ref.bytes, readFileSync(mainFile), arch);
   writeFileSync(blob, patched);
   return { blob, ms: ref.ms + seeded.ms };
 }
@@ -515,6 +540,36 @@ function makeLazyCodeCache(arch, node, lazyFile, dir) {
   const file = join(dir, `lazy-${arch}.cache`);
   writeFileSync(file, patchCacheFlagHash(seeded, ref, `${arch} lazy half`));
   return file;
+}
+
+/**
+ * Code cache for the start-up half, made by the target's node running WARM_UP_START_BUNDLE: a cold run (cache miss against a
+ * loopback fake ECR), then a warm run (cache hit) that starts from the cold run's cache, so the result holds the functions of
+ * both paths. Reproducible like the others: seeded runs with --predictable, the flag hash of a default-flags reference.
+ */
+function makeStartCodeCache(arch, node, bundleFile, dir) {
+  const script = join(dir, WARM_UP_START_BUNDLE);
+  const work = join(dir, `start-${arch}.warm-up`);
+  const gen = (flags, mode, inFile) => {
+    const out = join(dir, `start-${arch}.${mode}.cache`);
+    const argv = [...runner(arch), node, ...flags, script, mode, bundleFile, work, out, ...(inFile ? [inFile] : [])];
+    const r = run(...splitCmd(argv), { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, input: WARM_UP_REQUEST });
+    if (mode !== "ref" && !r.stdout.includes("CredentialProviderResponse"))
+      fail(`${arch}: the start-up half's ${mode} warm-up run answered ${r.stdout}${r.stderr}`);
+    return out;
+  };
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work);
+  try {
+    const ref = readFileSync(gen([], "ref"));
+    const seeded = [`--hash-seed=${CODE_CACHE_HASH_SEED}`, "--predictable"];
+    const warm = gen(seeded, "warm", gen(seeded, "cold"));
+    const file = join(dir, `start-${arch}.cache`);
+    writeFileSync(file, patchCacheFlagHash(readFileSync(warm), ref, `${arch} start-up half`));
+    return file;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 const splitCmd = (argv) => [argv[0], argv.slice(1)];
 
@@ -704,7 +759,11 @@ async function buildProgram(plan, { entry, label, outputs }) {
     lazyFile = join(dir, LAZY_ASSET);
     const l = await bundle(lazyEntry, lazyFile, "lazy");
     say(`  lazy half ${relative(ROOT, lazyFile)}: ${(l.bytes / 1024).toFixed(1)} KiB from ${l.inputs} inputs (embedded as SEA asset ${LAZY_ASSET})`);
-    if (plan.useCodeCache) await bundle(WARM_UP_ENTRY, join(dir, WARM_UP_BUNDLE));
+    await bundle(SEA_MAIN_ENTRY, join(dir, SEA_MAIN_BUNDLE));
+    if (plan.useCodeCache) {
+      await bundle(WARM_UP_ENTRY, join(dir, WARM_UP_BUNDLE));
+      await bundle(WARM_UP_START_ENTRY, join(dir, WARM_UP_START_BUNDLE));
+    }
   }
   const rows = [];
   for (const [arch, outFile] of outputs) {

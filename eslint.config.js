@@ -54,8 +54,8 @@ export default tseslint.config(
     },
   },
   {
-    // The one module that wires process streams, and the build-time warm-up program.
-    files: ["src/cli/main.ts", "src/bootstrap/warm-up.ts"],
+    // The one module that wires process streams, and the build-time warm-up programs.
+    files: ["src/cli/main.ts", "src/bootstrap/warm-up.ts", "src/bootstrap/warm-up-start.ts"],
     rules: { "no-restricted-properties": "off" },
   },
   {

@@ -1,7 +1,7 @@
 // Loads the lazy half (src/bootstrap/lazy.ts) on first use: from the executable's embedded asset, from lazy.cjs beside a plain bundle, or as source under tsx.
 
 import * as errors from "../core/errors.ts";
-import { LAZY_CACHE_ASSET, evaluateLazy, wrapLazySource, type LazyExports } from "./wrapper.ts";
+import { LAZY_CACHE_ASSET, evaluateLazy, wrapLazySource, type LazyExports, type StartCodeCache } from "./wrapper.ts";
 
 /** Set by build.mjs to the asset name of the lazy bundle; undefined when running from source (tsx). */
 declare const __LAZY_ASSET__: string | undefined;
@@ -21,7 +21,19 @@ export function loadLazy(): Promise<Lazy> {
 }
 
 /** Whether V8 refused the embedded code cache (debug log, build test); undefined when there was none. */
-export let lazyCodeCacheRejected: boolean | undefined;
+let lazyCodeCacheRejected: boolean | undefined;
+
+/** The last parameter of the start-up half's wrapper (wrapper.ts wrapStartSource); not defined in a plain `node bundle.cjs` or under tsx. */
+declare const __ecpStartCodeCache: StartCodeCache;
+
+/** What V8 did with the two halves' embedded code caches (the debug "modules" line, the build test); a half without one is left out. */
+export function codeCacheReport(): { lazyCodeCache?: string; startCodeCache?: string } {
+  const start = typeof __ecpStartCodeCache === "string" ? __ecpStartCodeCache : undefined;
+  return {
+    ...(lazyCodeCacheRejected === undefined ? {} : { lazyCodeCache: lazyCodeCacheRejected ? "rejected" : "accepted" }),
+    ...(start === undefined ? {} : { startCodeCache: start }),
+  };
+}
 
 async function load(): Promise<Lazy> {
   if (typeof __LAZY_ASSET__ === "undefined") return import("./lazy.ts");

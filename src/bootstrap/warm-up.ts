@@ -3,30 +3,15 @@
 // Usage: node warm-up.cjs <lazy.cjs> <out.cache>
 
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as vm from "node:vm";
 import { readConfig } from "../core/config.ts";
 import * as errors from "../core/errors.ts";
 import { createLogger } from "../core/log.ts";
+import { fakeEcr } from "./fake-ecr.ts";
 import { evaluateLazy, wrapLazySource } from "./wrapper.ts";
 
 /** The same file name the loader gives the script (the asset name). */
 const LAZY_FILENAME = "lazy.cjs";
-
-/** A loopback ECR that answers every call with a fixed token: the fetch path is what matters, not the values. */
-async function fakeEcr(): Promise<{ url: string; close: () => void }> {
-  const token = Buffer.from("AWS:warm-up").toString("base64");
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
-      res.end(JSON.stringify({ authorizationData: [{ authorizationToken: token, expiresAt: 4102444800 }] }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
-}
 
 async function main(lazyFile: string, outFile: string): Promise<void> {
   const script = new vm.Script(wrapLazySource(fs.readFileSync(lazyFile, "utf8")), { filename: LAZY_FILENAME });

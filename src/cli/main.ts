@@ -1,7 +1,7 @@
 // Bundle entry: build the real dependencies, call run(), exit once stdout is flushed. The only module that touches `process`.
 
 import { readFileSync } from "node:fs";
-import { lazyCodeCacheRejected, loadLazy } from "../bootstrap/load-lazy.ts";
+import { codeCacheReport, loadLazy } from "../bootstrap/load-lazy.ts";
 import { run } from "../plugin/run.ts";
 import { lockWaitFor, openTokenCache } from "../cache/token-cache.ts";
 import { fdStdin, fdWriter, stdinIsTerminal } from "./stdio.ts";
@@ -67,13 +67,13 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
-/** The debug "modules" line's fields: which watched built-ins this run loaded, and whether V8 took the lazy half's code cache. */
+/** The debug "modules" line's fields: which watched built-ins this run loaded, and whether V8 took each half's code cache. */
 function loadReport(): Record<string, string> {
   const loaded = new Set((process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? []);
   const builtins = WATCHED_BUILTINS.filter(([, m]) => loaded.has(`NativeModule ${m}`))
     .map(([label]) => label)
     .join(",");
-  return lazyCodeCacheRejected === undefined ? { builtins } : { builtins, lazyCodeCache: lazyCodeCacheRejected ? "rejected" : "accepted" };
+  return { builtins, ...codeCacheReport() };
 }
 
 async function main(): Promise<void> {

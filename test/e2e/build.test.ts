@@ -149,10 +149,11 @@ describe("dist/ produced by build.mjs", { skip }, () => {
     }
   });
 
-  it("accepts the lazy half's embedded code cache (made by build.mjs, flag hash patched)", (t) => {
+  it("accepts both halves' embedded code caches (made by build.mjs, flag hashes patched)", (t) => {
     if (!info!.useCodeCache) return t.skip("built with --no-code-cache");
     const r = exec([join(DIST, NAME), "check", "--log-level=debug", "--output=json", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"], lazyProbeEnv(), "");
     assert.match(r.stderr, /lazyCodeCache=accepted/, r.stderr);
+    assert.match(r.stderr, /startCodeCache=accepted/, r.stderr);
   });
 
   it("starts without a 'Code cache data rejected' warning", () => {
@@ -194,7 +195,7 @@ describe("dist/ produced by build.mjs", { skip }, () => {
       assert.match(r.stderr, /^ecr-credential-provider: network: ECR GetAuthorizationToken in us-east-1/);
     });
 
-    it(`accepts the lazy half's embedded code cache in the ${arch} executable under qemu`, (t) => {
+    it(`accepts both halves' embedded code caches in the ${arch} executable under qemu`, (t) => {
       if (!targets.includes(arch)) return t.skip(`built with --host-only: no ${arch} executable`);
       if (!haveQemu(arch)) return t.skip(`${QEMU[arch][0]} or ${QEMU[arch][1]} missing: run scripts/ci-deps.sh`);
       const r = exec(
@@ -203,6 +204,7 @@ describe("dist/ produced by build.mjs", { skip }, () => {
         "",
       );
       assert.match(r.stderr, /lazyCodeCache=accepted/, r.stderr);
+      assert.match(r.stderr, /startCodeCache=accepted/, r.stderr);
     });
   }
 
