@@ -337,10 +337,14 @@ function sdkShimsPlugin() {
       for (const [builtin, shim] of Object.entries(SDK_BUILTIN_SHIMS)) {
         if (!existsSync(join(ROOT, shim))) fail(`sdk shim: ${shim} does not exist (see SDK_BUILTIN_SHIMS)`);
         const filter = new RegExp(`^(node:)?${builtin.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
-        b.onResolve({ filter }, (a) => {
+        b.onResolve({ filter }, async (a) => {
           if (!a.importer.startsWith(join(ROOT, "node_modules"))) return undefined;
           used.add(builtin);
-          return { path: join(ROOT, shim) };
+          // Resolved as our own import of it is (Roles Anywhere imports the shim too): a bare { path }
+          // skipped tsconfig, so whichever importer came first decided whether the bundle had "use strict".
+          const r = await b.resolve(`./${shim}`, { kind: a.kind, resolveDir: ROOT });
+          if (r.errors.length) fail(`sdk shim: ${shim}: ${r.errors[0].text}`);
+          return { path: r.path };
         });
       }
       b.onEnd(() => {
