@@ -18,12 +18,7 @@ if ! git cat-file -e "$COMMIT^{commit}" 2>/dev/null; then
   say "commit ${COMMIT:0:7} is not in this clone (shallow?): no baseline column"
   exit 0
 fi
-if mkdir -p /var/cache/ecr-credential-provider-ci 2>/dev/null && [ -w /var/cache/ecr-credential-provider-ci ]; then
-  cache=/var/cache/ecr-credential-provider-ci
-else
-  cache="${XDG_CACHE_HOME:-$HOME/.cache}/ecr-credential-provider-ci"
-  mkdir -p "$cache"
-fi
+cache=$(bash scripts/ci-cache-dir.sh)
 dest="$cache/bench-baseline-${COMMIT:0:12}-$(uname -m)"
 exe="$dest/dist/ecr-credential-provider"
 if [ -x "$exe" ]; then

@@ -36,12 +36,7 @@ case "$(uname -m)" in
   aarch64 | arm64) arch=arm64 ;;
   *) say "no pinned Go toolchain for $(uname -m)"; exit 1 ;;
 esac
-if mkdir -p /var/cache/ecr-credential-provider-ci 2>/dev/null && [ -w /var/cache/ecr-credential-provider-ci ]; then
-  cache=/var/cache/ecr-credential-provider-ci
-else
-  cache="${XDG_CACHE_HOME:-$HOME/.cache}/ecr-credential-provider-ci"
-  mkdir -p "$cache"
-fi
+cache=$(bash scripts/ci-cache-dir.sh)
 mod="v0.0.1-go$VERSION.linux-$arch"
 dest="$cache/go$VERSION.linux-$arch"
 if [ -x "$dest/bin/go" ] && [ "$("$dest/bin/go" env GOVERSION 2>/dev/null)" = "go$VERSION" ]; then

@@ -58,11 +58,7 @@ fi
 
 # --- builds, cached across clones -------------------------------------------------------------
 if [ -z "${ECR_NODE_CACHE:-}" ]; then
-  if mkdir -p /var/cache/ecr-credential-provider-ci 2>/dev/null && [ -w /var/cache/ecr-credential-provider-ci ]; then
-    ECR_NODE_CACHE=/var/cache/ecr-credential-provider-ci
-  else
-    ECR_NODE_CACHE="$HOME/.cache/ecr-credential-provider-ci"
-  fi
+  ECR_NODE_CACHE=$(bash scripts/ci-cache-dir.sh)
 fi
 mkdir -p "$ECR_NODE_CACHE" .cache
 ln -sfn "$ECR_NODE_CACHE" .cache/node
