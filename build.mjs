@@ -458,6 +458,9 @@ function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile, tag =
         useCodeCache,
         // NODE_OPTIONS and friends must not inject code into a credential helper.
         execArgvExtension: "none",
+        // Linux: OpenSSL's own root store, which src/aws/trust.ts points at the node's trust store (hashed
+        // directory, else bundle file) the way the Go plugin finds it. Windows keeps Node's bundled roots.
+        ...(tag in WINDOWS_TARGETS ? {} : { execArgv: ["--use-openssl-ca"] }),
         ...(assets ? { assets: Object.fromEntries(Object.entries(assets).map(([name, file]) => [name, relative(dir, file)])) } : {}),
       },
       null,

@@ -14,6 +14,7 @@ import { createTokenFetcher, type AwsAdapters } from "./fetch-token.ts";
 import { collectBody, createAgents, createRequestHandler, type Agents, type HttpSettings } from "./http.ts";
 import { productUserAgent } from "./retry.ts";
 import type { RoleAssumer } from "./sts.ts";
+import { describeTrustStore, useTrustStore, type TrustSeam } from "./trust.ts";
 
 export interface AwsSideDeps {
   config: Config;
@@ -22,6 +23,8 @@ export interface AwsSideDeps {
   signal: AbortSignal;
   /** This product's version, for the User-Agent of every AWS request. */
   version: string;
+  /** How to put the node's trust store in place (aws/trust.ts); without it, Node's bundled roots. */
+  trust?: TrustSeam;
 }
 
 /** IMDS: fail fast off EC2 (the SDK default is 1 s and no retry; one retry absorbs a hiccup on EC2). */
@@ -74,6 +77,8 @@ export function missingConfigFile(
 export function createAwsAdapters(deps: AwsSideDeps): AwsAdapters {
   const { config, log } = deps;
   const http: HttpSettings = { proxyEnv: config.proxyEnv, attemptTimeoutMs: config.attemptTimeoutMs, connectTimeoutMs: config.connectTimeoutMs };
+  // Before the first TLS context: OpenSSL reads the store's location once per process.
+  log.debug("trust store", describeTrustStore(useTrustStore(config.trustEnv, deps.trust)));
   const agents = createAgents(http);
   const requestHandler = createRequestHandler(http, agents);
   const onRetry = (attempt: number, err: unknown, delayMs: number) => log.info("retrying AWS call", { attempt, delayMs, reason: (err as Error)?.message });

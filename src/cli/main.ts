@@ -67,6 +67,19 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The node's trust store for the lazy half (aws/trust.ts): the Linux executable runs with --use-openssl-ca (build.mjs),
+ * and OpenSSL finds the store through SSL_CERT_FILE / SSL_CERT_DIR, set in this process before its first TLS context.
+ */
+function trustSeam(): { opensslCa: boolean; setEnv: (name: string, value: string) => void } {
+  return {
+    opensslCa: process.execArgv.includes("--use-openssl-ca"),
+    setEnv: (name, value) => {
+      process.env[name] = value;
+    },
+  };
+}
+
 /** The debug "modules" line's fields: which watched built-ins this run loaded, and whether V8 took each half's code cache. */
 function loadReport(): Record<string, string> {
   const loaded = new Set((process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? []);
@@ -108,7 +121,7 @@ async function main(): Promise<void> {
         }),
       loadReport,
       // The AWS side lives in the lazy half: evaluated only when a token must be fetched.
-      createFetcher: async (ctx) => (await loadLazy()).wireTokenFetcher({ ...ctx, now: () => new Date() }),
+      createFetcher: async (ctx) => (await loadLazy()).wireTokenFetcher({ ...ctx, now: () => new Date(), trust: trustSeam() }),
       helpText: async (topic) => (await loadLazy()).helpText(version, topic),
       runCache: async (args, { config, aliases, writeStdout }) =>
         (await (await loadLazy()).loadCacheAdmin()).runCacheCommand(args, {

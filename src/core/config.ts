@@ -118,6 +118,8 @@ export interface Config {
   endpoints: Readonly<AwsEndpoints>;
   /** The PROXY_ENV variables that are set: the AWS clients' agents take their proxy from these. */
   proxyEnv: Readonly<Record<string, string>>;
+  /** SSL_CERT_FILE / SSL_CERT_DIR as set (non-empty): the trust store the operator names (aws/trust.ts). */
+  trustEnv: Readonly<{ SSL_CERT_FILE?: string; SSL_CERT_DIR?: string }>;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
@@ -292,7 +294,7 @@ function base(
 }
 
 /** Endpoint overrides and proxy settings, read here once; the AWS adapters take them from Config. */
-function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Config, "endpoints" | "proxyEnv"> {
+function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Config, "endpoints" | "proxyEnv" | "trustEnv"> {
   const endpoints: AwsEndpoints = {};
   const ecr = env.AWS_ENDPOINT_URL_ECR ?? env.AWS_ENDPOINT_URL;
   const ecrPublic = env.AWS_ENDPOINT_URL_ECR_PUBLIC ?? env.AWS_ENDPOINT_URL;
@@ -305,7 +307,10 @@ function readNetwork(env: Readonly<Record<string, string | undefined>>): Pick<Co
     const v = env[k];
     if (v !== undefined) proxyEnv[k] = v;
   }
-  return { endpoints: Object.freeze(endpoints), proxyEnv: Object.freeze(proxyEnv) };
+  const trustEnv: { SSL_CERT_FILE?: string; SSL_CERT_DIR?: string } = {};
+  if (env.SSL_CERT_FILE) trustEnv.SSL_CERT_FILE = env.SSL_CERT_FILE;
+  if (env.SSL_CERT_DIR) trustEnv.SSL_CERT_DIR = env.SSL_CERT_DIR;
+  return { endpoints: Object.freeze(endpoints), proxyEnv: Object.freeze(proxyEnv), trustEnv: Object.freeze(trustEnv) };
 }
 
 function readRolesAnywhere(get: (name: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): RolesAnywhereSettings | undefined {

@@ -6,13 +6,10 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { startFakeAws, fakeAwsEnv, type FakeAws } from "../helpers/fake-aws.ts";
+import { startFakeAws, fakeAwsEnv, TEST_CA_FILE, TEST_SERVER_TLS, type FakeAws } from "../helpers/fake-aws.ts";
 import { runBinary, runBinaryOnPipe, request, type RunResult } from "../helpers/run-binary.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
-const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/rolesanywhere/${f}`, import.meta.url));
 /** The built-ins a cache miss over HTTPS needs: exactly these of the watched ones (src/cli/main.ts WATCHED_BUILTINS). */
 const COLD_BUILTINS = ["crypto", "tls", "http", "https", "net", "stream"];
 /** What a cache hit must not load: its stdio goes through fs (src/cli/stdio.ts), its answer comes from the cache. */
@@ -21,7 +18,7 @@ const NOT_WARM = ["net", "stream", "tty", "crypto", "tls", "http", "https"];
 let fake: FakeAws;
 before(async () => {
   fake = await startFakeAws({
-    tls: { cert: readFileSync(fixture("extra/server-localhost.cert.pem"), "utf8"), key: readFileSync(fixture("extra/server-localhost.key.pem"), "utf8") },
+    tls: TEST_SERVER_TLS(),
   });
 });
 after(async () => {
@@ -32,7 +29,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return fakeAwsEnv(fake, {
     ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1",
     ECR_CREDENTIAL_PROVIDER_LOG_LEVEL: "debug",
-    NODE_EXTRA_CA_CERTS: fixture("pki/root-ca.cert.pem"),
+    NODE_EXTRA_CA_CERTS: TEST_CA_FILE,
     ...extra,
   });
 }

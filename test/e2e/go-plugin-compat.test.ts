@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
 import { binaryAvailable, runBinary, request } from "../helpers/run-binary.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
@@ -72,6 +73,9 @@ function valueFor(name: string): Record<string, string> | undefined {
     AWS_RETRY_MODE: { AWS_RETRY_MODE: "standard" },
     HTTPS_PROXY: { HTTPS_PROXY: "http://192.0.2.1:3128", NO_PROXY: "127.0.0.1" },
     NO_PROXY: { NO_PROXY: "127.0.0.1,localhost" },
+    // The fake here is plain HTTP: accepted and put in place, unused (test/e2e/trust-store.test.ts runs them over HTTPS).
+    SSL_CERT_FILE: { SSL_CERT_FILE: fileURLToPath(new URL("../fixtures/rolesanywhere/pki/root-ca.cert.pem", import.meta.url)) },
+    SSL_CERT_DIR: { SSL_CERT_DIR: dir },
   };
   return v[name];
 }

@@ -4,6 +4,8 @@ import { createHash, createHmac, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 export interface StaticCredentials {
   accessKeyId: string;
@@ -501,4 +503,12 @@ export function fakeAwsEnv(fake: { url: string }, extra: Record<string, string> 
     AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
     ...extra,
   };
+}
+
+const pkiFile = (f: string) => fileURLToPath(new URL(`../fixtures/rolesanywhere/${f}`, import.meta.url));
+/** The test CA that signed TEST_SERVER_TLS (test/fixtures/rolesanywhere/pki/README.md): what HTTPS clients of a fake must trust. */
+export const TEST_CA_FILE = pkiFile("pki/root-ca.cert.pem");
+/** A certificate for 127.0.0.1 and localhost signed by TEST_CA_FILE, and its key: `startFakeAws({ tls: TEST_SERVER_TLS() })`. */
+export function TEST_SERVER_TLS(): { cert: string; key: string } {
+  return { cert: readFileSync(pkiFile("extra/server-localhost.cert.pem"), "utf8"), key: readFileSync(pkiFile("extra/server-localhost.key.pem"), "utf8") };
 }
