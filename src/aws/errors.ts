@@ -33,6 +33,20 @@ const NETWORK_CODES = new Set([
   "UND_ERR_SOCKET",
 ]);
 
+/** OpenSSL's verdicts on a server certificate (Node's error codes): the chain does not end at a trusted root, or is not valid now. */
+const TLS_TRUST_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_REVOKED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+const TLS_TIME_CODES = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
+
 /** DNS failures: the name of the endpoint does not resolve. */
 const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME"]);
 
@@ -96,6 +110,8 @@ export function mapAwsError(err: unknown, what: string, hint: string, signal?: A
     });
   }
   const code = e.code ?? (e.cause as SdkLikeError | undefined)?.code;
+  const tls = code !== undefined ? untrustedCertificate(code, what, msg, err) : undefined;
+  if (tls) return tls;
   if (name === "TimeoutError" || (code !== undefined && NETWORK_CODES.has(code))) {
     // A network problem, not an IAM one: say so, and what lies on the path.
     const why =
@@ -119,6 +135,21 @@ export function mapAwsError(err: unknown, what: string, hint: string, signal?: A
     });
   }
   return new UpstreamError("upstream", `${what} failed: ${detail}; ${hint}`, { cause: err });
+}
+
+/**
+ * A server certificate OpenSSL refused: not retried, the same certificate meets the same store. Node's own advice (run
+ * node with --use-system-ca) is no use to an operator of this executable, which already reads the node's store
+ * (aws/trust.ts); say what to change instead.
+ */
+export function untrustedCertificate(code: string, what: string, msg: string, err: unknown): PluginError | undefined {
+  if (!TLS_TRUST_CODES.has(code) && !TLS_TIME_CODES.has(code)) return undefined;
+  const advice = TLS_TIME_CODES.has(code)
+    ? "if the node clock is off, fix NTP"
+    : "a TLS-inspecting proxy or a private endpoint needs its CA in the node's trust store (update-ca-certificates, update-ca-trust), " +
+      "or in a file named by SSL_CERT_FILE or NODE_EXTRA_CA_CERTS in the provider's env; --log-level=debug prints the trust store in use";
+  const why = oneLine(msg.replace(/;? ?if the root CA is installed locally, try running Node\.js with --use-system-ca/i, ""));
+  return new UpstreamError("tls_untrusted", `${what}: the server's certificate was not accepted (${code}: ${why}); ${advice}`, { cause: err });
 }
 
 /**

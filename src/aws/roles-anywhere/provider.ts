@@ -2,6 +2,7 @@
 
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { UpstreamError } from "../../core/errors.ts";
+import { untrustedCertificate } from "../errors.ts";
 import { RETRY_POLICY_ROLES_ANYWHERE, loggedAttempt, withRetries } from "../retry.ts";
 import { errorForResponse } from "./errors.ts";
 import { loadRolesAnywhere } from "./material.ts";
@@ -74,6 +75,9 @@ async function postCreateSession(
     if (deps.signal?.aborted) throw new UpstreamError("RA_ABORTED", "Roles Anywhere CreateSession was cancelled (deadline reached)", { cause });
     if (timeout.aborted) throw new UpstreamError("RA_TIMEOUT", `Roles Anywhere CreateSession to ${endpoint.host} timed out`, { cause, retryable: true });
     const code = (cause as { code?: unknown })?.code;
+    const what = `Roles Anywhere CreateSession in ${endpoint.region} (${endpoint.scheme}://${endpoint.host})`;
+    const tls = typeof code === "string" ? untrustedCertificate(code, what, String((cause as Error)?.message ?? cause), cause) : undefined;
+    if (tls) throw tls;
     throw new UpstreamError("RA_NETWORK", `Roles Anywhere CreateSession to ${endpoint.host} failed${typeof code === "string" ? ` (${code})` : ""}`, {
       cause,
       retryable: true,

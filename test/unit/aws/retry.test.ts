@@ -76,6 +76,15 @@ const mapped: [string, unknown, string, number, boolean][] = [
   ["ThrottlingException", { name: "ThrottlingException", message: "Rate exceeded", $metadata: { httpStatusCode: 400 } }, "throttled", 5, true],
   ["a 503", { name: "ServiceUnavailable", message: "x", $metadata: { httpStatusCode: 503 } }, "upstream_5xx", 5, true],
   ["ECONNREFUSED", { name: "Error", code: "ECONNREFUSED", message: "connect ECONNREFUSED" }, "network", 5, true],
+  // A certificate the node's trust store does not reach (a TLS-inspecting proxy): not retried, the same store answers the same.
+  [
+    "an untrusted server certificate",
+    { name: "Error", code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE", message: "unable to verify the first certificate" },
+    "tls_untrusted",
+    5,
+    false,
+  ],
+  ["an expired server certificate", { name: "Error", code: "CERT_HAS_EXPIRED", message: "certificate has expired" }, "tls_untrusted", 5, false],
   ["a provider chain failure", { name: "CredentialsProviderError", message: "Could not load credentials from any providers" }, "no_credentials", 4, false],
   ["a 400 validation error", { name: "InvalidParameterException", message: "x", $metadata: { httpStatusCode: 400 } }, "upstream_4xx", 5, false],
 ];

@@ -532,6 +532,16 @@ const failures: Array<{
     retryable: true,
   },
   {
+    name: "a server certificate the node's trust store does not reach",
+    send: async () => {
+      throw Object.assign(new Error("self-signed certificate in certificate chain"), { code: "SELF_SIGNED_CERT_IN_CHAIN" });
+    },
+    cls: UpstreamError,
+    code: "tls_untrusted",
+    retryable: false,
+    includes: "update-ca-certificates",
+  },
+  {
     name: "an attempt that outlives its timeout",
     send: (req) => new Promise((_, reject) => req.signal.addEventListener("abort", () => reject(req.signal.reason), { once: true })),
     cls: UpstreamError,
