@@ -2,11 +2,12 @@
 // run against the same fake ECR served over HTTPS with a test CA. Prints figures; asserts nothing
 // (these machines are noisy and shared).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startFakeAws, fakeAwsEnv } from "../test/helpers/fake-aws.ts";
+import { startFakeAws, fakeAwsEnv, TEST_CA_FILE, TEST_SERVER_TLS } from "../test/helpers/fake-aws.ts";
+import { BUNDLE_FILES, chooseTrustStore, describeTrustStore, nodeTrustProbe } from "../src/aws/trust.ts";
 import { BINARY, request } from "../test/helpers/run-binary.ts";
 import { GO_PLUGIN_VERSION, goPlugin } from "./go-plugin.ts";
 import { median, startMeasurer, type Measured } from "./measure.ts";
@@ -28,9 +29,8 @@ const BASELINE = process.env.BENCH_BASELINE;
 const TARGET_MACHINE = { trivialCpuMs: 20, goCpuMs: 13 };
 const STORM = 50;
 const LATENCY_MS = 50;
-const fixture = (f: string) => fileURLToPath(new URL(`../test/fixtures/rolesanywhere/${f}`, import.meta.url));
 /** The test CA that signed the fake's certificate for 127.0.0.1 (test/fixtures/rolesanywhere/pki/README.md). */
-const CA = fixture("pki/root-ca.cert.pem");
+const CA = TEST_CA_FILE;
 
 for (const f of [BINARY, TRIVIAL, HTTPS_POST, ...(BASELINE ? [BASELINE] : [])]) {
   if (!existsSync(f)) {
@@ -47,7 +47,7 @@ const go = goPlugin();
 
 const fake = await startFakeAws({
   latencyMs: LATENCY_MS,
-  tls: { cert: readFileSync(fixture("extra/server-localhost.cert.pem"), "utf8"), key: readFileSync(fixture("extra/server-localhost.key.pem"), "utf8") },
+  tls: TEST_SERVER_TLS(),
 });
 const scratch = mkdtempSync(join(tmpdir(), "ecr-bench-"));
 try {
@@ -58,6 +58,12 @@ try {
   const goEnv = { ...fakeAwsEnv(fake), SSL_CERT_FILE: CA, HOME: scratch };
   const warmEnv = { ...base, ECR_CREDENTIAL_PROVIDER_CACHE_DIR: join(scratch, "warm") };
   const coldEnv = { ...base, ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1" };
+  // A node whose store is one bundle file and no hashed directory (update-ca-trust without directory-hash): this machine's bundle
+  // plus the test CA as SSL_CERT_FILE, parsed whole by every cold run, as the bundle is there.
+  const systemBundle = BUNDLE_FILES.find((f) => nodeTrustProbe.isFile(f));
+  const bundleFile = join(scratch, "bundle.pem");
+  if (systemBundle) writeFileSync(bundleFile, `${readFileSync(systemBundle, "utf8")}\n${readFileSync(CA, "utf8")}`);
+  const coldBundleEnv = { ...coldEnv, SSL_CERT_FILE: bundleFile };
   const req = request("123456789012.dkr.ecr.us-east-1.amazonaws.com/app");
 
   const check = (what: string, m: Measured): Measured => {
@@ -68,26 +74,28 @@ try {
   if ("path" in go) check("Go plugin", await measurer.run([go.path], goEnv, req));
 
   // Interleave every kind in each round, rotating the order, so machine noise hits all alike.
-  const runs: Record<"trivial" | "httpsPost" | "warm" | "cold" | "go" | "baseline", Measured[]> = {
+  const runs: Record<"trivial" | "httpsPost" | "warm" | "cold" | "coldBundle" | "go" | "baseline", Measured[]> = {
     trivial: [],
     httpsPost: [],
     warm: [],
     cold: [],
+    coldBundle: [],
     go: [],
     baseline: [],
   };
-  const kinds = (["trivial", "httpsPost", "warm", "cold", "go", "baseline"] as const).filter(
-    (k) => (k !== "go" || "path" in go) && (k !== "baseline" || BASELINE),
+  const kinds = (["trivial", "httpsPost", "warm", "cold", "coldBundle", "go", "baseline"] as const).filter(
+    (k) => (k !== "go" || "path" in go) && (k !== "baseline" || BASELINE) && (k !== "coldBundle" || systemBundle),
   );
   const argv = {
     trivial: [TRIVIAL],
     httpsPost: [HTTPS_POST],
     warm: [BINARY],
     cold: [BINARY],
+    coldBundle: [BINARY],
     go: "path" in go ? [go.path] : [],
     baseline: BASELINE ? [BASELINE] : [],
   };
-  const env = { trivial: base, httpsPost: base, warm: warmEnv, cold: coldEnv, go: goEnv, baseline: coldEnv };
+  const env = { trivial: base, httpsPost: base, warm: warmEnv, cold: coldEnv, coldBundle: coldBundleEnv, go: goEnv, baseline: coldEnv };
   for (let i = 0; i < ROUNDS; i++) {
     for (let j = 0; j < kinds.length; j++) {
       const k = kinds[(i + j) % kinds.length]!;
@@ -138,11 +146,18 @@ try {
   console.log(
     `  of which Node's own HTTPS (a SEA making one bare POST, no SDK: CPU ${f1(med("httpsPost", cpu))} ms) = ${f1(med("httpsPost", cpu) - tc)} ms; SDK and ours = ${f1(med("cold", cpu) - med("httpsPost", cpu))} ms`,
   );
+  const store = describeTrustStore(chooseTrustStore({}));
+  console.log(`  (this machine's trust store: ${Object.values(store).join(" ")})`);
+  if (systemBundle)
+    console.log(
+      `  cold run on a node whose store is one bundle file and no hashed directory (here ${systemBundle} + the test CA as SSL_CERT_FILE): CPU beyond the trivial SEA = ${f1(med("coldBundle", cpu) - tc)} ms`,
+    );
   console.log(`  warm run CPU beyond the trivial SEA = ${f1(med("warm", cpu) - tc)} ms`);
   if (BASELINE) {
     const b = med("baseline", cpu);
     console.log(
-      `  baseline build (${BASELINE}), cold: CPU ${f1(b)} ms, beyond the trivial SEA ${f1(b - tc)} ms; ours/baseline beyond trivial = ${ratio(med("cold", cpu) - tc, b - tc)}, SDK and ours ${ratio(med("cold", cpu) - med("httpsPost", cpu), b - med("httpsPost", cpu))}`,
+      `  baseline build (${BASELINE}), cold: CPU ${f1(b)} ms, beyond the trivial SEA ${f1(b - tc)} ms; ours/baseline beyond trivial = ${ratio(med("cold", cpu) - tc, b - tc)}${systemBundle ? `, with a bundle-file store ${ratio(med("coldBundle", cpu) - tc, b - tc)}` : ""}` +
+        ` (builds before the trust-store change parse Node's bundled roots on every cold run; ours reads this node's store, see "trust store" in --log-level=debug)`,
     );
   }
   const scale = tc / TARGET_MACHINE.trivialCpuMs;
