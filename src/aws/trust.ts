@@ -30,7 +30,7 @@ export const HASHED_DIRS: readonly string[] = [
 ];
 
 /** The hashed name OpenSSL looks a certificate up by: eight hex digits of the subject's hash, a dot, a sequence number. */
-const HASHED_NAME = /^[0-9a-f]{8}\.[0-9]+$/;
+export const HASHED_NAME = /^[0-9a-f]{8}\.[0-9]+$/;
 
 export type TrustStore =
   /** SSL_CERT_FILE and/or SSL_CERT_DIR as the operator set them (a directory must be hashed, as OpenSSL reads it). */

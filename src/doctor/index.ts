@@ -18,6 +18,7 @@ import {
 } from "./checks.ts";
 import { extractCredentialFlags, readKubeletFlagsFile, type KubeletFlags } from "./kubelet-flags.ts";
 import { checkRuntime, RUNTIME_PROFILES } from "./runtime.ts";
+import { trustStoreFindings } from "./trust.ts";
 import type { DoctorDeps, Finding } from "./types.ts";
 import { windowsAclFinding, windowsBinaryFindings, windowsKnownLocations } from "./windows.ts";
 
@@ -307,6 +308,8 @@ async function pluginFileStep(ours: CredentialProvider | undefined, deps: Doctor
   } else {
     add(...(await keyFileFindings(deps.fs, at, keyPath)));
     add(...(await cacheFindings(deps.fs, at, pluginSetting(ours, deps.env, "cache-dir"), noCache)));
+    // The kubelet runs the plugin with its own environment plus the provider entry's env.
+    add(...(await trustStoreFindings(deps.fs, at, { ...deps.env, ...Object.fromEntries((ours?.env ?? []).map((e) => [e.name, e.value])) })));
   }
 }
 

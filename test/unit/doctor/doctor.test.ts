@@ -378,3 +378,43 @@ describe("runtime: the Talos kubelet image, not the extension tree", () => {
     assert.match(lines.join("\n"), /--runtime must be node or talos/);
   });
 });
+
+describe("runDoctor's trust-store check says which certificates the plugin will trust, as aws/trust.ts decides", () => {
+  const trust = async (patch: Record<string, MemEntry | string>, provider = PROVIDER, env: Record<string, string> = {}) => {
+    const { deps, lines } = makeDeps({ files: withFiles({ ...patch, [CFG]: config(provider) }) });
+    deps.env = env;
+    await runDoctor(["--offline", "--json"], deps);
+    return (JSON.parse(lines.join("\n")) as { checks: Finding[] }).checks.filter((f) => f.check === "trust-store");
+  };
+  const DEBIAN = { "/etc/ssl/certs/ca-certificates.crt": "pem", "/etc/ssl/certs/ce5e74ef.0": "pem" };
+
+  it("Debian: the hashed /etc/ssl/certs", async () => {
+    const [f, ...rest] = await trust(DEBIAN);
+    assert.equal(f?.status, "ok");
+    assert.match(f!.message, /hashed directory \/etc\/ssl\/certs/);
+    assert.deepEqual(rest, []);
+  });
+
+  it("a bundle and no hashed directory: the bundle, parsed whole", async () => {
+    const [f] = await trust({ "/etc/pki/tls/certs/ca-bundle.crt": "pem" });
+    assert.equal(f?.status, "ok");
+    assert.match(f!.message, /bundle \/etc\/pki\/tls\/certs\/ca-bundle\.crt/);
+  });
+
+  it("no store at all: a warning that Node's bundled roots stand in, and the fix", async () => {
+    const [f] = await trust({});
+    assert.equal(f?.status, "warn");
+    assert.match(f!.fix ?? "", /ca-certificates/);
+  });
+
+  it("the provider's SSL_CERT_DIR naming a directory without hashed names, and a missing NODE_EXTRA_CA_CERTS: warnings with fixes", async () => {
+    const env = "    env:\n      - name: SSL_CERT_DIR\n        value: /etc/corp-ca\n";
+    const found = await trust({ ...DEBIAN, "/etc/corp-ca/proxy.pem": "pem" }, PROVIDER + env, { NODE_EXTRA_CA_CERTS: "/etc/nope.pem" });
+    assert.equal(found[0]?.status, "ok");
+    assert.match(found[0]!.message, /\/etc\/corp-ca:\/etc\/ssl\/certs/);
+    const warns = found.filter((f) => f.status === "warn");
+    assert.equal(warns.length, 2, JSON.stringify(found));
+    assert.equal(warns[0]!.fix, "openssl rehash /etc/corp-ca");
+    assert.match(warns[1]!.message, /NODE_EXTRA_CA_CERTS=\/etc\/nope\.pem/);
+  });
+});
