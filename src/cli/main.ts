@@ -2,7 +2,9 @@
 
 import { readFileSync } from "node:fs";
 import { codeCacheReport, loadLazy } from "../bootstrap/load-lazy.ts";
-import { run } from "../plugin/run.ts";
+import { failureLine, requestedLogFormat, run } from "../plugin/run.ts";
+import { EXIT, PluginError } from "../core/errors.ts";
+import { createLogger } from "../core/log.ts";
 import { lockWaitFor, openTokenCache } from "../cache/token-cache.ts";
 import { fdStdin, fdWriter, stdinIsTerminal } from "./stdio.ts";
 
@@ -89,6 +91,14 @@ function loadReport(): Record<string, string> {
   return { builtins, ...codeCacheReport() };
 }
 
+/** The stderr line when stdout could not be written: the shape of every failure line (JSON under --log-format=json). */
+function stdoutClosedLine(brokenBy: string | undefined): string {
+  const format = requestedLogFormat(process.argv.slice(2), process.env);
+  const why = brokenBy === "EPIPE" ? "the reader went away" : "the descriptor is unusable";
+  const err = new PluginError("stdout_closed", EXIT.internal, `cannot write to stdout (${brokenBy}): ${why}`);
+  return failureLine(err, createLogger({ level: "error", format, write: () => undefined, now: () => new Date() }), format);
+}
+
 async function main(): Promise<void> {
   // stdio through the descriptors (cli/stdio.ts); process.stdin/stdout/stderr only as fallbacks.
   const stdout = fdWriter(1, () => process.stdout);
@@ -149,7 +159,7 @@ async function main(): Promise<void> {
   // Exit once stdout and stderr are out (at once, unless a write went to a stream), without waiting
   // for stdin or sockets: the kubelet waits for us to exit. A reader of stdout that went away (EPIPE)
   // is exit 1, as when the stream's EPIPE was an uncaught error.
-  if (stdout.broken) stderr.write("ecr-credential-provider: stdout_closed: cannot write to stdout (EPIPE): the reader went away\n");
+  if (stdout.broken) stderr.write(stdoutClosedLine(stdout.brokenBy));
   const exitCode = stdout.broken ? 1 : code;
   process.exitCode = exitCode;
   stdout.drained(() => stderr.drained(() => process.exit(exitCode)));

@@ -113,6 +113,8 @@ export interface FdWriter {
   drained(cb: () => void): void;
   /** The reader of stdout went away (EPIPE): what was left unwritten is lost. */
   readonly broken: boolean;
+  /** The error code that broke it (EPIPE, EBADF, …), when broken. */
+  readonly brokenBy: string | undefined;
 }
 
 /**
@@ -125,9 +127,13 @@ export interface FdWriter {
 export function fdWriter(fd: number, stream: () => NodeJS.WritableStream, fs: Pick<StdioFs, "writeSync"> = nodeFs): FdWriter {
   let fallback: NodeJS.WritableStream | undefined;
   let broken = false;
+  let brokenBy: string | undefined;
   return {
     get broken() {
       return broken;
+    },
+    get brokenBy() {
+      return brokenBy;
     },
     write(s) {
       if (broken) return;
@@ -145,6 +151,7 @@ export function fdWriter(fd: number, stream: () => NodeJS.WritableStream, fs: Pi
           }
           // EPIPE, or the descriptor is unusable: nobody can read the rest.
           broken = true;
+          brokenBy = code ?? "error";
           return;
         }
       }

@@ -94,6 +94,21 @@ describe("stdout on a pipe", { skip }, () => {
     }
   });
 
+  test("with --log-format=json that line is a JSON object like every failure line", async () => {
+    const { read, write } = fifo();
+    closeSync(read);
+    try {
+      const r = await spawnWith(["pipe", write, "pipe"], env({ ECR_CREDENTIAL_PROVIDER_LOG_FORMAT: "json" }), ["--version"]);
+      assert.equal(r.code, 1, r.stderr);
+      const line = JSON.parse(r.stderr);
+      assert.equal(line.code, "stdout_closed");
+      assert.equal(line.exitCode, 1);
+      assert.match(line.msg, /\(EPIPE\): the reader went away/);
+    } finally {
+      closeSync(write);
+    }
+  });
+
   test("a full non-blocking pipe (EAGAIN) hands the rest to process.stdout, and the exit waits until it is out", async () => {
     const { read, write } = fifo({ readNonBlocking: true });
     // O_NONBLOCK is on the read end's description; the write end the child gets must be non-blocking too.
