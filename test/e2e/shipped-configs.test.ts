@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
 import { BINARY, binaryAvailable } from "../helpers/run-binary.ts";
-import { linkHostRuntime } from "../helpers/scratch-root.ts";
+import { linkHostRuntime, linkHostTrustStore } from "../helpers/scratch-root.ts";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const KIT = join(REPO, "node-config");
@@ -61,6 +61,7 @@ let root: string;
 before(() => {
   root = mkdtempSync(join(tmpdir(), "ecp-shipped-"));
   linkHostRuntime(root); // the runtime check reads the C runtime under --root
+  linkHostTrustStore(root); // and the trust-store check the certificate store
   mkdirSync(join(root, BIN_DIR), { recursive: true });
   symlinkSync(BINARY, join(root, BIN_DIR, "ecr-credential-provider"));
   // The Roles Anywhere key layout from node-config/README.md.

@@ -76,6 +76,12 @@ describe("Talos system extension", { skip: !binaryAvailable() && `${BINARY} miss
       const purge = runInChroot(root, "/usr/bin/dpkg", ["--purge", "--force-remove-essential", "--force-depends", ...DEBIAN_BASE_PURGED]);
       assert.equal(purge.status, 0, purge.stdout + purge.stderr);
       assert.ok(!existsSync(join(root, "bin/bash")), "bash should be gone, as in debian-base");
+      // The kubelet image adds ca-certificates to debian-base (RUNTIME_PROFILES.talos): this bookworm machine's copy of it.
+      for (const d of ["etc/ssl/certs", "usr/share/ca-certificates"]) {
+        assert.ok(existsSync(`/${d}`), `/${d} is missing on this machine: install ca-certificates`);
+        mkdirSync(join(root, d, ".."), { recursive: true });
+        cpSync(`/${d}`, join(root, d), { recursive: true, verbatimSymlinks: true });
+      }
       // Talos bind-mounts the extension's credentialproviders directory and writes the config here.
       cpSync(join(ext, "rootfs", EXT_BIN), join(root, EXT_BIN), { recursive: true });
       const cfg = parse(readFileSync(join(ext, "machine-config-patch.yaml"), "utf8")).machine.kubelet.credentialProviderConfig;
