@@ -458,9 +458,10 @@ function makeBlob({ useCodeCache }, arch, node, bundleFile, dir, lazyFile, tag =
         useCodeCache,
         // NODE_OPTIONS and friends must not inject code into a credential helper.
         execArgvExtension: "none",
-        // Linux: OpenSSL's own root store, which src/aws/trust.ts points at the node's trust store (hashed
-        // directory, else bundle file) the way the Go plugin finds it. Windows keeps Node's bundled roots.
-        ...(tag in WINDOWS_TARGETS ? {} : { execArgv: ["--use-openssl-ca"] }),
+        // The node's trust store, as the Go plugin uses it (src/aws/trust.ts). Linux: OpenSSL's own root store,
+        // pointed at the node's hashed directory, else its bundle file. Windows: the Windows certificate store, on
+        // top of Node's bundled roots.
+        execArgv: [tag in WINDOWS_TARGETS ? "--use-system-ca" : "--use-openssl-ca"],
         ...(assets ? { assets: Object.fromEntries(Object.entries(assets).map(([name, file]) => [name, relative(dir, file)])) } : {}),
       },
       null,

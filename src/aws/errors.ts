@@ -146,7 +146,7 @@ export function untrustedCertificate(code: string, what: string, msg: string, er
   if (!TLS_TRUST_CODES.has(code) && !TLS_TIME_CODES.has(code)) return undefined;
   const advice = TLS_TIME_CODES.has(code)
     ? "if the node clock is off, fix NTP"
-    : "a TLS-inspecting proxy or a private endpoint needs its CA in the node's trust store (update-ca-certificates, update-ca-trust), " +
+    : "a TLS-inspecting proxy or a private endpoint needs its CA in the node's trust store (update-ca-certificates, update-ca-trust; on Windows the LocalMachine Root store), " +
       "or in a file named by SSL_CERT_FILE or NODE_EXTRA_CA_CERTS in the provider's env; --log-level=debug prints the trust store in use";
   const why = oneLine(msg.replace(/;? ?if the root CA is installed locally, try running Node\.js with --use-system-ca/i, ""));
   return new UpstreamError("tls_untrusted", `${what}: the server's certificate was not accepted (${code}: ${why}); ${advice}`, { cause: err });

@@ -6,8 +6,10 @@
 // beside the bundle; OpenSSL reads only the one file a chain needs, so no run parses the whole store), else its bundle
 // file (parsed whole, as Node parses its own), else nothing of the system's: Node's bundled Mozilla roots, as before.
 // SSL_CERT_FILE / SSL_CERT_DIR set by the operator win, as they do for the Go plugin. NODE_EXTRA_CA_CERTS adds to any
-// of these. Without --use-openssl-ca (Windows, tests under tsx, the build's warm-up) Node's bundled roots are used and
-// this module changes nothing.
+// of these. The Windows executable runs with --use-system-ca instead: the Windows certificate store (LocalMachine and
+// CurrentUser Root and CA) on top of Node's bundled roots, which stay because Windows fills its Root store on demand
+// from Windows Update, which a process reading the store cannot trigger. Without either flag (tests under tsx, the
+// build's warm-up) Node's bundled roots are used and this module changes nothing.
 
 import { readdirSync, statSync } from "node:fs";
 import * as tls from "node:tls";
@@ -40,7 +42,9 @@ export type TrustStore =
   /** The node's bundle file, parsed whole at the first TLS context; `dir` also searched when hashed. */
   | { kind: "system-bundle"; file: string; dir?: string }
   /** No system store found (a minimal image or chroot): Node's bundled roots. */
-  | { kind: "node-bundled" };
+  | { kind: "node-bundled" }
+  /** Windows: the Windows certificate store and Node's bundled roots (--use-system-ca). */
+  | { kind: "windows-store-and-node-bundled" };
 
 export interface TrustProbe {
   isFile(path: string): boolean;
@@ -89,6 +93,8 @@ export function chooseTrustStore(env: Readonly<{ SSL_CERT_FILE?: string; SSL_CER
 /** What a run needs to put a store in place: whether Node runs with --use-openssl-ca, and how to set a variable for OpenSSL. */
 export interface TrustSeam {
   opensslCa: boolean;
+  /** Node runs with --use-system-ca (the Windows executable). */
+  systemCa?: boolean;
   setEnv(name: "SSL_CERT_FILE" | "SSL_CERT_DIR", value: string): void;
   probe?: TrustProbe;
 }
@@ -101,7 +107,7 @@ const NO_FILE = "/dev/null";
  * root store). Returns the store in use, for the debug log and `check`.
  */
 export function useTrustStore(env: Readonly<{ SSL_CERT_FILE?: string; SSL_CERT_DIR?: string }>, seam: TrustSeam | undefined): TrustStore {
-  if (!seam?.opensslCa) return { kind: "node-bundled" };
+  if (!seam?.opensslCa) return seam?.systemCa ? { kind: "windows-store-and-node-bundled" } : { kind: "node-bundled" };
   const store = chooseTrustStore(env, seam.probe);
   switch (store.kind) {
     case "operator":

@@ -71,11 +71,13 @@ function processIsAlive(pid: number): boolean {
 
 /**
  * The node's trust store for the lazy half (aws/trust.ts): the Linux executable runs with --use-openssl-ca (build.mjs),
- * and OpenSSL finds the store through SSL_CERT_FILE / SSL_CERT_DIR, set in this process before its first TLS context.
+ * and OpenSSL finds the store through SSL_CERT_FILE / SSL_CERT_DIR, set in this process before its first TLS context;
+ * the Windows executable runs with --use-system-ca.
  */
-function trustSeam(): { opensslCa: boolean; setEnv: (name: string, value: string) => void } {
+function trustSeam(): { opensslCa: boolean; systemCa: boolean; setEnv: (name: string, value: string) => void } {
   return {
     opensslCa: process.execArgv.includes("--use-openssl-ca"),
+    systemCa: process.execArgv.includes("--use-system-ca"),
     setEnv: (name, value) => {
       process.env[name] = value;
     },

@@ -39,8 +39,12 @@ export interface Wine {
   winPath(file: string): string;
   /** The session's work directory on the Linux side (inside the root). */
   workDir: string;
-  /** Runs the steps in one wine session; returns each job's result by id. */
-  run(steps: WineStep[], baseEnv?: Record<string, string>): Promise<WineResult[] & Record<string, WineResult>>;
+  /**
+   * Runs the steps in one wine session; returns each job's result by id. `rootStore`: a PEM bundle (a Linux path in
+   * the session's work directory) that stands in for the root's /etc/ssl/certs/ca-certificates.crt for this session;
+   * wine fills the Windows Root certificate store from it.
+   */
+  run(steps: WineStep[], baseEnv?: Record<string, string>, opts?: { rootStore?: string }): Promise<WineResult[] & Record<string, WineResult>>;
   close(): void;
 }
 
@@ -104,7 +108,7 @@ export function openWine(root: string): Wine {
   return {
     workDir,
     winPath,
-    async run(steps, baseEnv = {}) {
+    async run(steps, baseEnv = {}, opts = {}) {
       n++;
       const jobs = join(workDir, `jobs-${n}.json`);
       const results = join(workDir, `results-${n}.json`);
@@ -121,6 +125,7 @@ export function openWine(root: string): Wine {
       const script = `
         r=$1; shift
         mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" || exit 90
+        if [ -n "$ROOT_STORE" ]; then mount --bind "$r$ROOT_STORE" "$r/etc/ssl/certs/ca-certificates.crt" || exit 91; fi
         chroot "$r" env -i HOME=/root WINEPREFIX=/root/.wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml,winemenubuilder.exe=" \
           PATH=/usr/bin:/bin LANG=C.UTF-8 wine "$@" </dev/null >"$r$OUT" 2>"$r$ERR"
         rc=$?
@@ -148,7 +153,12 @@ export function openWine(root: string): Wine {
           ],
           {
             stdio: ["ignore", "ignore", "pipe"],
-            env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OUT: guest(join(workDir, `driver-${n}.out`)), ERR: guest(join(workDir, `driver-${n}.err`)) },
+            env: {
+              PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+              OUT: guest(join(workDir, `driver-${n}.out`)),
+              ERR: guest(join(workDir, `driver-${n}.err`)),
+              ROOT_STORE: opts.rootStore ? guest(opts.rootStore) : "",
+            },
           },
         );
         let stderr = "";

@@ -1,7 +1,8 @@
 // The Windows executable (dist/ecr-credential-provider-windows-amd64.exe) under wine 10 against
 // the fake AWS and fake Roles Anywhere on 127.0.0.1: every protocol version, the host vectors,
 // the cache (hit, boot storm through the lock, stale-if-error), Roles Anywhere with Windows
-// paths, %ProgramData% defaults, NODE_OPTIONS ignored, doctor. `npm run test:windows`.
+// paths, %ProgramData% defaults, TLS through the Windows certificate store, NODE_OPTIONS ignored, doctor.
+// `npm run test:windows`.
 // Needs root and the wine root (scripts/wine-root.sh; CI makes it); skips with the reason otherwise.
 
 import { after, before, describe, test } from "node:test";
@@ -9,7 +10,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startFakeAws, fakeAwsEnv, TEST_CREDENTIALS, type FakeAws } from "../helpers/fake-aws.ts";
+import { startFakeAws, fakeAwsEnv, TEST_CA_FILE, TEST_CREDENTIALS, TEST_SERVER_TLS, type FakeAws } from "../helpers/fake-aws.ts";
 import { startFakeRolesAnywhere } from "../helpers/fake-rolesanywhere.ts";
 import { request } from "../helpers/run-binary.ts";
 import { startProxy } from "../helpers/proxy.ts";
@@ -45,8 +46,8 @@ function dir(name: string): { win: string; linux: string } {
 }
 
 /** The fake's endpoints and test keys; no Linux PATH (the driver supplies a Windows one). */
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  const e = fakeAwsEnv(fake, { AWS_CONFIG_FILE: "C:\\nonexistent\\aws-config", AWS_SHARED_CREDENTIALS_FILE: "C:\\nonexistent\\aws-credentials", ...extra });
+function env(extra: Record<string, string> = {}, against: FakeAws = fake): Record<string, string> {
+  const e = fakeAwsEnv(against, { AWS_CONFIG_FILE: "C:\\nonexistent\\aws-config", AWS_SHARED_CREDENTIALS_FILE: "C:\\nonexistent\\aws-credentials", ...extra });
   delete e.PATH;
   return e;
 }
@@ -259,6 +260,28 @@ describe("windows-amd64 executable under wine", { skip }, () => {
       );
     } finally {
       await proxy.close();
+    }
+  });
+
+  test("TLS trusts the Windows certificate store (wine fills it from the root's bundle) besides Node's roots; a CA in no store is tls_untrusted", async () => {
+    const tlsFake = await startFakeAws({ tls: TEST_SERVER_TLS() });
+    try {
+      const e = env({ ECR_CREDENTIAL_PROVIDER_NO_CACHE: "1", ECR_CREDENTIAL_PROVIDER_LOG_LEVEL: "debug" }, tlsFake);
+      const image = "123456789012.dkr.ecr.us-west-2.amazonaws.com/app";
+      // The root's own bundle plus the test CA: the CA is then in the Windows Root store, and nowhere else.
+      const store = join(wine.workDir, "ca-certificates.crt");
+      writeFileSync(
+        store,
+        readFileSync(join((setup as { root: string }).root, "etc/ssl/certs/ca-certificates.crt"), "utf8") + readFileSync(TEST_CA_FILE, "utf8"),
+      );
+      const inStore = await wine.run([{ jobs: [{ id: "in", env: e, stdin: request(image) }] }], {}, { rootStore: store });
+      accepted(inStore["in"]);
+      assert.match(inStore["in"]!.stderr, / debug: trust store trustStore=windows-store-and-node-bundled/);
+      const notInStore = await wine.run([{ jobs: [{ id: "out", env: e, stdin: request(image) }] }]);
+      assert.equal(notInStore["out"]!.code, 5, notInStore["out"]!.stderr);
+      assert.match(notInStore["out"]!.stderr, /tls_untrusted: .*LocalMachine Root store/);
+    } finally {
+      await tlsFake.close();
     }
   });
 

@@ -77,3 +77,10 @@ test("useTrustStore: without --use-openssl-ca (Windows, tsx) nothing is set and 
   assert.deepEqual(store, { kind: "node-bundled" });
   assert.deepEqual(set, {});
 });
+
+test("useTrustStore: under --use-system-ca (the Windows executable) the Windows store and Node's roots, nothing set", () => {
+  const set: Record<string, string> = {};
+  const store = useTrustStore({}, { opensslCa: false, systemCa: true, setEnv: (k, v) => (set[k] = v), probe: DEBIAN });
+  assert.deepEqual(store, { kind: "windows-store-and-node-bundled" });
+  assert.deepEqual(set, {});
+});
