@@ -308,9 +308,9 @@ async function pluginFileStep(ours: CredentialProvider | undefined, deps: Doctor
   } else {
     add(...(await keyFileFindings(deps.fs, at, keyPath)));
     add(...(await cacheFindings(deps.fs, at, pluginSetting(ours, deps.env, "cache-dir"), noCache)));
-    // The kubelet runs the plugin with its own environment plus the provider entry's env.
-    add(...(await trustStoreFindings(deps.fs, at, { ...deps.env, ...Object.fromEntries((ours?.env ?? []).map((e) => [e.name, e.value])) })));
   }
+  // The kubelet runs the plugin with its own environment plus the provider entry's env.
+  add(...(await trustStoreFindings(deps.fs, at, { ...deps.env, ...Object.fromEntries((ours?.env ?? []).map((e) => [e.name, e.value])) }, windows)));
 }
 
 /** Step 1b (cont.): feature gates the kubelet would refuse, or that turn off tokenAttributes. */

@@ -9,8 +9,21 @@ const CHECK = "trust-store";
  * @param env the variables the plugin would see for SSL_CERT_FILE, SSL_CERT_DIR and NODE_EXTRA_CA_CERTS: the provider
  * entry's `env`, else the doctor's own (the kubelet passes its environment on).
  */
-export async function trustStoreFindings(fs: DoctorFs, at: (p: string) => string, env: Readonly<Record<string, string | undefined>>): Promise<Finding[]> {
+export async function trustStoreFindings(
+  fs: DoctorFs,
+  at: (p: string) => string,
+  env: Readonly<Record<string, string | undefined>>,
+  windows = false,
+): Promise<Finding[]> {
   const isFile = async (p: string) => (await fs.stat(at(p)).catch(() => undefined))?.isFile() ?? false;
+  const extra: Finding[] =
+    env.NODE_EXTRA_CA_CERTS && !(await isFile(env.NODE_EXTRA_CA_CERTS))
+      ? [{ status: "warn", check: CHECK, message: `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS} is not a file: Node warns and ignores it` }]
+      : [];
+  if (windows) {
+    const message = "the Windows certificate store (Root and CA of LocalMachine and CurrentUser) and Node's bundled roots";
+    return [{ status: "ok", check: CHECK, message }, ...extra];
+  }
   const hashed = async (d: string) => (await fs.readdir(at(d)).catch(() => [] as string[])).some((n) => HASHED_NAME.test(n));
   const files = new Set<string>();
   const dirs = new Set<string>();
@@ -51,7 +64,5 @@ export async function trustStoreFindings(fs: DoctorFs, at: (p: string) => string
         fix: `openssl rehash ${d}`,
       });
   }
-  if (env.NODE_EXTRA_CA_CERTS && !(await isFile(env.NODE_EXTRA_CA_CERTS)))
-    out.push({ status: "warn", check: CHECK, message: `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS} is not a file: Node warns and ignores it` });
-  return out;
+  return [...out, ...extra];
 }

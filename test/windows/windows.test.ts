@@ -330,6 +330,7 @@ describe("windows-amd64 executable under wine", { skip }, () => {
     assert.match(d.stdout, /ok +provider-binary: .*ecr-credential-provider\.exe exists/);
     assert.match(d.stdout, /ok +provider-name:/);
     assert.match(d.stdout, /skip +cache-dir: .*ecr-credential-provider\\cache: file modes do not apply on Windows.*icacls/);
+    assert.match(d.stdout, /ok +trust-store: the Windows certificate store .* and Node's bundled roots/);
     assert.doesNotMatch(d.stdout, /glibc|libstdc|interpreter/i, "no Linux runtime checks on Windows");
     const json = JSON.parse(res["doctor-json"]!.stdout);
     assert.equal(json.ok, true);
