@@ -27,7 +27,7 @@ export const BUNDLE_FILES: readonly string[] = [
 /** Directories that may hold the same certificates under OpenSSL's hashed names (`<subject hash>.<n>`). */
 export const HASHED_DIRS: readonly string[] = [
   "/etc/ssl/certs", // Debian, Ubuntu (update-ca-certificates)
-  "/etc/pki/ca-trust/extracted/pem/directory-hash", // Fedora, RHEL 9+ (update-ca-trust)
+  "/etc/pki/ca-trust/extracted/pem/directory-hash", // Fedora (update-ca-trust)
   "/etc/pki/tls/certs",
 ];
 
@@ -39,8 +39,8 @@ export type TrustStore =
   | { kind: "operator"; file?: string; dir?: string }
   /** The node's hashed directory: certificates are read one at a time, when a chain needs them. */
   | { kind: "system-hashed-dir"; dir: string }
-  /** The node's bundle file, parsed whole at the first TLS context; `dir` also searched when hashed. */
-  | { kind: "system-bundle"; file: string; dir?: string }
+  /** The node's bundle file, parsed whole at the first TLS context. */
+  | { kind: "system-bundle"; file: string }
   /** No system store found (a minimal image or chroot): Node's bundled roots. */
   | { kind: "node-bundled" }
   /** Windows: the Windows certificate store and Node's bundled roots (--use-system-ca). */
@@ -76,18 +76,19 @@ export const nodeTrustProbe: TrustProbe = {
  */
 export function chooseTrustStore(env: Readonly<{ SSL_CERT_FILE?: string; SSL_CERT_DIR?: string }>, probe: TrustProbe = nodeTrustProbe): TrustStore {
   const hashedDir = HASHED_DIRS.find((d) => probe.isHashedDir(d));
-  const bundle = BUNDLE_FILES.find((f) => probe.isFile(f));
+  const bundle = () => BUNDLE_FILES.find((f) => probe.isFile(f));
   const file = env.SSL_CERT_FILE || undefined;
   const dir = env.SSL_CERT_DIR || undefined;
   if (file && dir) return { kind: "operator", file, dir };
   if (file) return { kind: "operator", file, ...(hashedDir ? { dir: hashedDir } : {}) };
   if (dir) {
     if (hashedDir) return { kind: "operator", dir: `${dir}:${hashedDir}` };
-    return { kind: "operator", dir, ...(bundle ? { file: bundle } : {}) };
+    const bundleFile = bundle();
+    return { kind: "operator", dir, ...(bundleFile ? { file: bundleFile } : {}) };
   }
   if (hashedDir) return { kind: "system-hashed-dir", dir: hashedDir };
-  if (bundle) return { kind: "system-bundle", file: bundle };
-  return { kind: "node-bundled" };
+  const found = bundle();
+  return found ? { kind: "system-bundle", file: found } : { kind: "node-bundled" };
 }
 
 /** What a run needs to put a store in place: whether Node runs with --use-openssl-ca, and how to set a variable for OpenSSL. */
@@ -104,7 +105,7 @@ const NO_FILE = "/dev/null";
 
 /**
  * Put the store in place before the run's first TLS context (OpenSSL reads the variables once, for the process-wide
- * root store). Returns the store in use, for the debug log and `check`.
+ * root store). Returns the store in use, for the debug log.
  */
 export function useTrustStore(env: Readonly<{ SSL_CERT_FILE?: string; SSL_CERT_DIR?: string }>, seam: TrustSeam | undefined): TrustStore {
   if (!seam?.opensslCa) return seam?.systemCa ? { kind: "windows-store-and-node-bundled" } : { kind: "node-bundled" };
