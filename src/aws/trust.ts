@@ -41,8 +41,8 @@ export type TrustStore =
   | { kind: "system-hashed-dir"; dir: string }
   /** The node's bundle file, parsed whole at the first TLS context. */
   | { kind: "system-bundle"; file: string }
-  /** No system store found (a minimal image or chroot): Node's bundled roots. */
-  | { kind: "node-bundled" }
+  /** No system store found (a minimal image or chroot): Node's bundled roots (`roots`: how many were put in place). */
+  | { kind: "node-bundled"; roots?: number }
   /** Windows: the Windows certificate store and Node's bundled roots (--use-system-ca). */
   | { kind: "windows-store-and-node-bundled" };
 
@@ -117,10 +117,12 @@ export function useTrustStore(env: Readonly<{ SSL_CERT_FILE?: string; SSL_CERT_D
       seam.setEnv("SSL_CERT_FILE", ("file" in store && store.file) || NO_FILE);
       seam.setEnv("SSL_CERT_DIR", ("dir" in store && store.dir) || NO_FILE);
       break;
-    case "node-bundled":
+    case "node-bundled": {
       // --use-openssl-ca found nothing to read: Node's own roots, plus NODE_EXTRA_CA_CERTS as ever.
-      tls.setDefaultCACertificates([...tls.getCACertificates("bundled"), ...tls.getCACertificates("extra")]);
-      break;
+      const roots = [...tls.getCACertificates("bundled"), ...tls.getCACertificates("extra")];
+      tls.setDefaultCACertificates(roots);
+      return { kind: "node-bundled", roots: roots.length };
+    }
   }
   return store;
 }
@@ -131,5 +133,6 @@ export function describeTrustStore(store: TrustStore): Record<string, string> {
     trustStore: store.kind,
     ...("file" in store && store.file ? { file: store.file } : {}),
     ...("dir" in store && store.dir ? { dir: store.dir } : {}),
+    ...("roots" in store && store.roots !== undefined ? { roots: String(store.roots) } : {}),
   };
 }

@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   // for stdin or sockets: the kubelet waits for us to exit. A reader of stdout that went away (EPIPE)
   // is exit 1, as when the stream's EPIPE was an uncaught error.
   if (stdout.broken) stderr.write(stdoutClosedLine(stdout.brokenBy));
-  const exitCode = stdout.broken ? 1 : code;
+  const exitCode = stdout.broken ? EXIT.internal : code;
   process.exitCode = exitCode;
   stdout.drained(() => stderr.drained(() => process.exit(exitCode)));
 }
